@@ -1,0 +1,36 @@
+import { createECDH } from 'node:crypto';
+import type { PrivateKey, PublicKey } from './keys.ts';
+
+/** Raw ECDH shared secret Z (the x coordinate, 32 bytes). */
+export function ecdh(priv: PrivateKey, pub: PublicKey): Uint8Array {
+  const e = createECDH('prime256v1');
+  e.setPrivateKey(priv.scalar);
+  return new Uint8Array(e.computeSecret(pub.raw));
+}
+
+/**
+ * Z depends only on the key pair, so it is computed once per (private, public) pair.
+ * Keyed by object identity: a key store hands out the same objects for the same key.
+ */
+export class SharedSecretCache {
+  private readonly byPrivate = new WeakMap<PrivateKey, WeakMap<PublicKey, Uint8Array>>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly enabled = true) {}
+
+  get(priv: PrivateKey, pub: PublicKey): Uint8Array {
+    if (!this.enabled) return ecdh(priv, pub);
+    let inner = this.byPrivate.get(priv);
+    if (!inner) this.byPrivate.set(priv, (inner = new WeakMap()));
+    let z = inner.get(pub);
+    if (z) {
+      this.hits++;
+      return z;
+    }
+    this.misses++;
+    z = ecdh(priv, pub);
+    inner.set(pub, z);
+    return z;
+  }
+}
