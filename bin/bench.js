@@ -2,5 +2,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/bench/main.ts');
+const { main } = await import('../bench/main.ts');
 process.exitCode = await main(process.argv.slice(2));
