@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 
 /** A P-256 public key: the uncompressed SEC1 point and node's key object for fast verification. */
@@ -32,11 +32,14 @@ function rawFromObject(object: KeyObject): Uint8Array {
 }
 
 export function publicKeyFromRaw(raw: Uint8Array): PublicKey {
-  if (!p256.utils.isValidPublicKey(raw, false)) throw new KeyFormatError('not a valid uncompressed P-256 point');
-  const object = createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: b64url(raw.subarray(1, 33)), y: b64url(raw.subarray(33, 65)) },
-    format: 'jwk',
-  });
+  if (raw.length !== 65 || raw[0] !== 4) throw new KeyFormatError('not an uncompressed P-256 point (65 bytes starting 04)');
+  let object: KeyObject;
+  try {
+    // OpenSSL refuses a point that is not on the curve.
+    object = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64url(raw.subarray(1, 33)), y: b64url(raw.subarray(33, 65)) }, format: 'jwk' });
+  } catch (e) {
+    throw new KeyFormatError(`not a valid P-256 point: ${(e as Error).message}`);
+  }
   return { raw: new Uint8Array(raw), object };
 }
 
@@ -53,7 +56,9 @@ export function publicKeyFromPem(pem: string): PublicKey {
 
 export function privateKeyFromScalar(scalar: Uint8Array): PrivateKey {
   if (!p256.utils.isValidSecretKey(scalar)) throw new KeyFormatError('not a valid P-256 private scalar');
-  const raw = p256.getPublicKey(scalar, false);
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(scalar);
+  const raw = new Uint8Array(ecdh.getPublicKey());
   const jwk = { kty: 'EC', crv: 'P-256', x: b64url(raw.subarray(1, 33)), y: b64url(raw.subarray(33, 65)), d: b64url(scalar) };
   const object = createPrivateKey({ key: jwk, format: 'jwk' });
   return { scalar: new Uint8Array(scalar), object, publicKey: publicKeyFromRaw(raw) };

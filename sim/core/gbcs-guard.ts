@@ -1,0 +1,131 @@
+import { normaliseEui, type Eui } from '../../src/crypto/eui.ts';
+import type { KeyStore } from '../../src/crypto/keystore.ts';
+import { useCaseByMessageCode } from '../../src/gbcs/catalogue.ts';
+import { GbcsDecodeError } from '../../src/gbcs/errors.ts';
+import { decodeFrame, encodeCiphered, encodeGeneralSigning, type CraFlag, type DecodedFrame, type GroupingHeader } from '../../src/gbcs/frame.ts';
+import { GbcsSecurity, SECURITY_HEADER } from '../../src/gbcs/security.ts';
+
+/** Why a device refused a GBCS command. Each maps to what a real device does: discard, and alert where GBCS says. */
+export type RefusalReason =
+  | 'malformed'
+  | 'wrong-recipient'
+  | 'bad-mac'
+  | 'unknown-sender'
+  | 'unsigned-critical'
+  | 'bad-signature'
+  | 'replayed-counter'
+  | 'not-a-command';
+
+export type Admission =
+  | { ok: true; frame: DecodedFrame; critical: boolean }
+  | { ok: false; reason: RefusalReason; detail: string; frame?: DecodedFrame };
+
+/** Organisations a device trusts, by EUI: their public keys are in the device's key store. */
+export type TrustedRole = 'acb' | 'supplier' | 'networkOperator' | 'device';
+
+/** The counters a device has accepted, per originator: persistent device state (survives power cuts). */
+export type CounterState = Record<Eui, string>;
+
+export interface GuardOptions {
+  eui: Eui;
+  /** The device's own private DS/KA keys and its trust anchors' public keys. */
+  keys: KeyStore;
+  /** Parties whose commands the device accepts, with their role. */
+  trusted: ReadonlyMap<Eui, TrustedRole>;
+  acb: Eui;
+}
+
+/**
+ * The GBCS security a device applies to what reaches it, in the order a device does: structure, recipient, MAC
+ * (with the ACB's key agreement key), known sender, supplier signature on critical commands, and the originator
+ * counter (strictly increasing per sender). On refusal nothing changes. Also builds the device's own responses
+ * (MACed, or signed when answering a critical command) and alerts, with the device's keys.
+ */
+export class GbcsGuard {
+  readonly eui: Eui;
+  readonly security: GbcsSecurity;
+  private readonly trusted: ReadonlyMap<Eui, TrustedRole>;
+  private lastAccepted = new Map<Eui, bigint>();
+  private alertCounter = 0n;
+
+  constructor(options: GuardOptions) {
+    this.eui = normaliseEui(options.eui);
+    this.security = new GbcsSecurity(options.keys, { acb: options.acb });
+    this.trusted = options.trusted;
+  }
+
+  isTrusted(eui: Eui): TrustedRole | undefined {
+    return this.trusted.get(eui);
+  }
+
+  admit(bytes: Uint8Array): Admission {
+    let frame: DecodedFrame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (e) {
+      if (e instanceof GbcsDecodeError) return { ok: false, reason: 'malformed', detail: e.message };
+      throw e;
+    }
+    const h = frame.header;
+    if (h.cra !== 1) return { ok: false, reason: 'not-a-command', detail: `CRA flag ${h.cra}`, frame };
+    if (h.recipient !== this.eui) return { ok: false, reason: 'wrong-recipient', detail: `addressed to ${h.recipient}, this device is ${this.eui}`, frame };
+    const mac = this.security.verifyMac(frame);
+    if (mac !== 'valid') return { ok: false, reason: 'bad-mac', detail: `MAC ${mac}`, frame };
+    if (!this.trusted.has(h.originator)) return { ok: false, reason: 'unknown-sender', detail: `originator ${h.originator} is not a trust anchor of this device`, frame };
+    const critical = useCaseByMessageCode(h.other.messageCode)?.critical === true;
+    const signed = (frame.signature?.length ?? 0) > 0;
+    if (critical && !signed) return { ok: false, reason: 'unsigned-critical', detail: `message code 0x${h.other.messageCode.toString(16).padStart(4, '0')} is critical and carries no signature`, frame };
+    if (signed) {
+      const sig = this.security.verifySignature(frame);
+      if (sig !== 'valid') return { ok: false, reason: 'bad-signature', detail: `signature ${sig === 'unverifiable' ? 'by a key this device does not hold' : 'does not verify'}`, frame };
+    }
+    const last = this.lastAccepted.get(h.originator);
+    if (last !== undefined && h.counter <= last) return { ok: false, reason: 'replayed-counter', detail: `counter ${h.counter} is not above ${last}, the last accepted from ${h.originator}`, frame };
+    this.lastAccepted.set(h.originator, h.counter);
+    return { ok: true, frame, critical: critical || signed };
+  }
+
+  /** The response to an admitted command: same message code and counter; signed if the command was critical. */
+  respond(command: DecodedFrame, payload: Uint8Array, options: { signed: boolean; dateTime?: Uint8Array }): Uint8Array {
+    const header: GroupingHeader = {
+      cra: 2,
+      counter: command.header.counter,
+      originator: this.eui,
+      recipient: command.header.originator,
+      other: { messageCode: command.header.other.messageCode },
+    };
+    if (options.dateTime) header.dateTime = options.dateTime;
+    return this.seal(header, payload, options.signed);
+  }
+
+  /** An alert from this device, with its own strictly increasing counter. */
+  alert(recipient: Eui, messageCode: number, payload: Uint8Array, options: { signed?: boolean; dateTime?: Uint8Array } = {}): Uint8Array {
+    this.alertCounter++;
+    const header: GroupingHeader = { cra: 3, counter: this.alertCounter, originator: this.eui, recipient, other: { messageCode } };
+    if (options.dateTime) header.dateTime = options.dateTime;
+    return this.seal(header, payload, options.signed ?? false);
+  }
+
+  private seal(header: GroupingHeader, payload: Uint8Array, signed: boolean): Uint8Array {
+    if (signed) {
+      const unsigned = encodeGeneralSigning({ header, payload });
+      return encodeGeneralSigning({ header, payload, signature: this.security.sign(this.eui, unsigned.subarray(1)) });
+    }
+    const gs = encodeGeneralSigning({ header, payload, signature: new Uint8Array(0) });
+    const mac = this.security.computeMac(header, gs);
+    if (!mac) throw new Error(`device ${this.eui} holds no key agreement pair with ${header.recipient}`);
+    return encodeCiphered(gs, SECURITY_HEADER, mac);
+  }
+
+  /** Persistent security state: survives power cuts and reboots. */
+  snapshot(): { counters: CounterState; alertCounter: string } {
+    return { counters: Object.fromEntries([...this.lastAccepted].map(([k, v]) => [k, v.toString()])), alertCounter: this.alertCounter.toString() };
+  }
+
+  restore(s: { counters: CounterState; alertCounter: string }): void {
+    this.lastAccepted = new Map(Object.entries(s.counters).map(([k, v]) => [k, BigInt(v)]));
+    this.alertCounter = BigInt(s.alertCounter);
+  }
+}
+
+export type { CraFlag };

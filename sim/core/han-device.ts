@@ -1,0 +1,99 @@
+import { normaliseEui, type Eui } from '../../src/crypto/eui.ts';
+import type { Envelope } from '../../src/transport/envelope.ts';
+import { ZclDecodeError } from '../../src/zcl/errors.ts';
+import { unwrapTunnel, wrapGbcsInTunnel } from '../../src/zcl/tunnel.ts';
+import type { DeviceEnvironment } from './device.ts';
+import { GbcsDevice, type GbcsDeviceOptions } from './gbcs-device.ts';
+import { decodeHan, encodeHan, HanMessageError, joinProof } from './han.ts';
+
+export interface HanDeviceOptions extends GbcsDeviceOptions {
+  /** The device's ZigBee install code (given to the hub by CCS01 before it can join). */
+  installCode: Uint8Array;
+}
+
+export type NetworkState = 'not-joined' | 'joining' | 'joined' | 'refused' | 'lost';
+
+/**
+ * A device on the HAN: it joins a hub with its install code, takes GBCS from the hub inside Tunneling cluster
+ * Transfer Data frames and answers the same way. Other ZCL (metering reads, OTA) is the subclass's.
+ */
+export abstract class HanDevice extends GbcsDevice {
+  readonly installCode: Uint8Array;
+  hub: Eui | undefined;
+  network: NetworkState = 'not-joined';
+  lastJoinRefusal: string | undefined;
+  panId: number | undefined;
+  private tunnelSeq = 0;
+
+  constructor(env: DeviceEnvironment, eui: Eui, options: HanDeviceOptions) {
+    super(env, eui, options);
+    this.installCode = Uint8Array.from(options.installCode);
+  }
+
+  /** Asks a hub to let it join; the answer arrives as a `join-response`. */
+  async join(hub: Eui): Promise<void> {
+    this.hub = normaliseEui(hub);
+    this.network = 'joining';
+    const nonce = this.random.bytes(8);
+    await this.transmit(this.hub, 'han', encodeHan({ type: 'join-request', device: this.eui, deviceType: this.kind, nonce, proof: joinProof(this.installCode, this.eui, this.hub, nonce) }));
+  }
+
+  async leave(): Promise<void> {
+    if (this.hub) await this.transmit(this.hub, 'han', encodeHan({ type: 'leave', device: this.eui }));
+    this.network = 'not-joined';
+  }
+
+  /** The hub went away (power cut, replacement): the device knows it has lost the network. */
+  networkLost(): void {
+    if (this.network === 'joined') this.network = 'lost';
+  }
+
+  protected override onPowerOff(): void {
+    // ZigBee devices keep their network parameters across power cuts; they are simply silent meanwhile.
+  }
+
+  protected async handle(envelope: Envelope): Promise<void> {
+    if (envelope.protocol === 'han') return this.fromNetwork(envelope);
+    if (envelope.protocol !== 'zcl' || envelope.from !== this.hub || this.network !== 'joined') return;
+    return this.fromZcl(envelope);
+  }
+
+  /** ZCL from the hub: GBCS in a Transfer Data frame unless a subclass recognises another cluster first. */
+  protected async fromZcl(envelope: Envelope): Promise<void> {
+    let data: Uint8Array;
+    try {
+      data = unwrapTunnel(envelope.payload).data;
+    } catch (e) {
+      if (!(e instanceof ZclDecodeError)) throw e;
+      this.refuse({ reason: 'malformed', detail: `ZCL from ${envelope.from}: ${e.message}` });
+      return;
+    }
+    for (const frame of await this.processCommand(data)) await this.sendToHub(frame);
+  }
+
+  /** Sends a GBCS frame (a response or an alert) to the hub inside a Transfer Data frame. */
+  protected async sendToHub(gbcs: Uint8Array): Promise<void> {
+    if (!this.hub || this.network !== 'joined') return;
+    this.tunnelSeq = (this.tunnelSeq + 1) & 0xff;
+    await this.transmit(this.hub, 'zcl', wrapGbcsInTunnel(Number.parseInt(this.eui.slice(-4), 16), this.tunnelSeq, gbcs, 'clientToServer'));
+  }
+
+  private fromNetwork(envelope: Envelope): void {
+    let message;
+    try {
+      message = decodeHan(envelope.payload);
+    } catch (e) {
+      if (!(e instanceof HanMessageError)) throw e;
+      return;
+    }
+    if (message.type !== 'join-response' || envelope.from !== this.hub) return;
+    if (message.status === 'accepted') {
+      this.network = 'joined';
+      this.panId = message.panId;
+      this.lastJoinRefusal = undefined;
+    } else {
+      this.network = 'refused';
+      this.lastJoinRefusal = message.reason ?? 'refused';
+    }
+  }
+}
