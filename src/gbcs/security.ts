@@ -102,14 +102,35 @@ export class GbcsSecurity {
     return signDeterministic(key, signedData);
   }
 
+  /**
+   * The payload encryption key. Unlike the MAC, it is agreed with the party the content is for: when the header
+   * names a supplementary remote party (a DCC-relayed response to a user), that party is the KDF recipient and
+   * its ECDH peer, and the supplementary originator counter, when present, replaces the header's counter. The
+   * RTDS GCS15d, GCS16b (URP) and GCS61 responses decrypt only this way.
+   */
+  private encryptionKey(h: GroupingHeader): Uint8Array | undefined {
+    const party = h.other.supplementaryRemotePartyId;
+    if (party === undefined) return this.key(h, ENCRYPTION_TRANSACTION_TAG);
+    const device = h.cra === 1 ? h.recipient : h.originator;
+    const z = this.sharedSecret(party, device);
+    if (!z) return undefined;
+    const counter = h.other.supplementaryOriginatorCounter ?? h.counter;
+    return deriveKey(z, {
+      originator: euiToBytes(h.originator),
+      transactionTag: ENCRYPTION_TRANSACTION_TAG,
+      counter: u64ToBytes(counter),
+      recipient: euiToBytes(party),
+    });
+  }
+
   decryptPayload(h: GroupingHeader, ciphertextAndTag: Uint8Array): Uint8Array | undefined {
-    const key = this.key(h, ENCRYPTION_TRANSACTION_TAG);
+    const key = this.encryptionKey(h);
     if (!key) return undefined;
     return gcmDecrypt(key, euiToBytes(h.originator), Uint8Array.of(0x31), ciphertextAndTag);
   }
 
   encryptPayload(h: GroupingHeader, plaintext: Uint8Array): Uint8Array {
-    const key = this.key(h, ENCRYPTION_TRANSACTION_TAG);
+    const key = this.encryptionKey(h);
     if (!key) throw new Error(`no key agreement pair for ${h.originator} → ${h.recipient}`);
     return gcmEncrypt(key, euiToBytes(h.originator), Uint8Array.of(0x31), plaintext);
   }
