@@ -81,7 +81,7 @@ describe('GBCS security on the RTDS', () => {
     const bytes = encodeCiphered(gs, Uint8Array.of(0x11, 0, 0, 0, 0), mac);
     expect(hex(bytes)).toBe(hex(m.bytes));
     const bad = Uint8Array.from(bytes);
-    bad[bad.length - 20] ^= 0x01;
+    bad[bad.length - 20]! ^= 0x01;
     expect(security.verifyMac(decodeFrame(bad))).toBe('invalid');
   });
 });

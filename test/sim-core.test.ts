@@ -115,7 +115,7 @@ describe('simulator core: head-end → hub → HAN device', () => {
     expect(r.meter.guard.admit(forGas.bytes)).toMatchObject({ ok: false, reason: 'wrong-recipient' });
     const good = r.headEnd.buildCommand({ serviceRequest: '11.2', messageCode: 0x0059, target: r.meterEui, hub: r.hubEui, payload: Uint8Array.of(1), critical: false });
     const tampered = Uint8Array.from(good.bytes);
-    tampered[tampered.length - 14] ^= 0x40; // inside the payload, under the MAC
+    tampered[tampered.length - 14]! ^= 0x40; // inside the payload, under the MAC
     expect(r.meter.guard.admit(tampered)).toMatchObject({ ok: false, reason: 'bad-mac' });
     expect(r.meter.guard.admit(good.bytes)).toMatchObject({ ok: true });
   });

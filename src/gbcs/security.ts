@@ -74,7 +74,7 @@ export class GbcsSecurity {
   }
 
   /** The 12-byte MAC over a General Signing block, or undefined when no key pair is known. */
-  computeMac(h: GroupingHeader, generalSigning: Uint8Array, securityHeader = SECURITY_HEADER): Uint8Array | undefined {
+  computeMac(h: GroupingHeader, generalSigning: Uint8Array, securityHeader: Uint8Array = SECURITY_HEADER): Uint8Array | undefined {
     const key = this.key(h, h.cra);
     if (!key) return undefined;
     // The additional data is the security header and one further zero byte before the block, as the RTDS shows.
