@@ -4,37 +4,12 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { fromHex, HexError } from '../bytes.ts';
 import { KeyStore } from '../crypto/keystore.ts';
-import { useCaseByMessageCode } from '../gbcs/catalogue.ts';
+import { useCaseByName } from '../gbcs/catalogue.ts';
+import type { Json } from '../gbcs/payload/types.ts';
 import { GbcsDecodeError } from '../gbcs/errors.ts';
-import { decodeMessage, messageToJson, type DecodedMessage } from '../gbcs/message.ts';
+import { decodeCorpus } from '../gbcs/corpus.ts';
+import { decodeMessage, messageToJson } from '../gbcs/message.ts';
 import { GbcsSecurity } from '../gbcs/security.ts';
-
-export interface CorpusSummary {
-  total: number;
-  decoded: number;
-  payloadDecoded: number;
-  macValid: number;
-  signatureValid: number;
-  /** A MAC or signature was checked and is wrong. */
-  invalid: number;
-  /** A MAC or signature could not be checked for want of a key. */
-  unverifiable: number;
-}
-
-export function emptySummary(): CorpusSummary {
-  return { total: 0, decoded: 0, payloadDecoded: 0, macValid: 0, signatureValid: 0, invalid: 0, unverifiable: 0 };
-}
-
-export function addToSummary(s: CorpusSummary, m: DecodedMessage | undefined): void {
-  s.total++;
-  if (!m) return;
-  s.decoded++;
-  if (m.payload) s.payloadDecoded++;
-  if (m.mac === 'valid') s.macValid++;
-  if (m.signature === 'valid') s.signatureValid++;
-  if (m.mac === 'invalid' || m.signature === 'invalid') s.invalid++;
-  if (m.mac === 'unverifiable' || m.signature === 'unverifiable') s.unverifiable++;
-}
 
 /** Every `*.HEX` file below a folder, in a stable order. */
 export function corpusFiles(dir: string): string[] {
@@ -56,23 +31,25 @@ function readMessageArgument(arg: string): { label: string; text: string } {
   return { label: 'argument', text: arg };
 }
 
-function describe(m: DecodedMessage, label: string): string {
-  const h = m.frame.header;
-  const uc = useCaseByMessageCode(h.other.messageCode);
+/** The readable tree of one message, from its JSON view (the same view `--json` prints). */
+function describeJson(json: Json, label: string): string {
+  const m = json as Record<string, Json> & { payload: Record<string, Json>; dateTime: Record<string, Json> | null };
+  const uc = typeof m.useCase === 'string' ? useCaseByName(m.useCase) : undefined;
   const lines = [
-    `${label}`,
-    `  use case    ${uc ? `${uc.name} — ${uc.title}` : 'unknown'} (message code 0x${h.other.messageCode.toString(16).padStart(4, '0')})`,
-    `  frame       ${m.kind}, ${['', 'command', 'response', 'alert'][h.cra]}, counter ${h.counter}`,
-    `  parties     ${h.originator} → ${h.recipient}`,
+    label,
+    `  use case    ${uc ? `${uc.name} — ${uc.title}` : 'unknown'} (message code ${String(m.messageCode)})`,
+    `  frame       ${String(m.kind)}, ${String(m.cra)}, counter ${String(m.counter)}`,
+    `  parties     ${String(m.originator)} → ${String(m.recipient)}`,
   ];
-  if (h.other.supplementaryRemotePartyId) lines.push(`  on behalf   ${h.other.supplementaryRemotePartyId}`);
-  lines.push(`  MAC         ${m.mac}`, `  signature   ${m.signature}`);
-  if (m.payload) {
-    lines.push(`  payload     ${m.payload.encoding} ${m.payload.kind}`);
+  if (m.supplementaryRemotePartyId) lines.push(`  on behalf   ${String(m.supplementaryRemotePartyId)}`);
+  if (m.dateTime) lines.push(`  date-time   ${String(m.dateTime.iso ?? m.dateTime.meaning ?? m.dateTime.text ?? m.dateTime.hex)}`);
+  lines.push(`  MAC         ${String(m.mac)}`, `  signature   ${String(m.signature)}`);
+  if (m.payloadError) {
+    lines.push(`  payload     not decoded: ${String(m.payloadError)}`);
+  } else {
+    lines.push(`  payload     ${String(m.payload.encoding)} ${String(m.payload.kind)}`);
     const tree = stringify(m.payload.fields, { indent: 2, lineWidth: 0 }).trimEnd();
     for (const l of tree.split('\n')) lines.push(`    ${l}`);
-  } else {
-    lines.push(`  payload     not decoded: ${m.payloadError?.message ?? 'unknown encoding'}`);
   }
   return lines.join('\n');
 }
@@ -87,24 +64,33 @@ export function registerDecodeCommand(program: Command): void {
     .option('--acb <eui>', 'Access Control Broker whose KA key MACs commands', '90b3d51f30000002')
     .option('--json', 'one JSON object per message; for a corpus, exactly one JSON object: the summary')
     .option('--each', 'with --corpus --json: also one JSON line per message before the summary')
-    .action((message: string | undefined, opts: { corpus?: string; keys: string[]; acb: string; json?: boolean; each?: boolean }) => {
+    .option('--workers <n>', 'with --corpus: worker threads (default: one per core)')
+    .action(async (message: string | undefined, opts: { corpus?: string; keys: string[]; acb: string; json?: boolean; each?: boolean; workers?: string }) => {
       const security = new GbcsSecurity(KeyStore.fromFolders(opts.keys), { acb: opts.acb });
       const out = (s: string) => process.stdout.write(`${s}\n`);
       if (opts.corpus) {
-        const summary = emptySummary();
-        for (const file of corpusFiles(opts.corpus)) {
-          const label = relative(opts.corpus, file);
-          let m: DecodedMessage | undefined;
+        const files = corpusFiles(opts.corpus);
+        const messages: Uint8Array[] = [];
+        const unreadable: { file: string; error: string }[] = [];
+        const readable: string[] = [];
+        for (const file of files) {
           try {
-            m = decodeMessage(fromHex(readFileSync(file, 'utf8')), security);
+            messages.push(fromHex(readFileSync(file, 'utf8')));
+            readable.push(file);
           } catch (e) {
-            if (!(e instanceof GbcsDecodeError || e instanceof HexError)) throw e;
-            if (!opts.json) out(`${label}\n  not decoded: ${e.message}`);
+            if (!(e instanceof HexError)) throw e;
+            unreadable.push({ file, error: e.message });
           }
-          addToSummary(summary, m);
-          if (m && !opts.json) out(describe(m, label));
-          if (m && opts.json && opts.each) out(JSON.stringify({ file: label, ...(messageToJson(m) as object) }));
         }
+        const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+        const { summary, entries = [] } = await decodeCorpus(messages, { keyFolders: opts.keys, acb: opts.acb, entries: !opts.json || opts.each === true, ...(workers ? { workers } : {}) });
+        summary.total += unreadable.length;
+        for (const u of unreadable) out(opts.json ? JSON.stringify({ file: relative(opts.corpus, u.file), error: u.error }) : `${relative(opts.corpus, u.file)}\n  not decoded: ${u.error}`);
+        entries.forEach((entry, i) => {
+          const label = relative(opts.corpus!, readable[i]!);
+          if (opts.json) out(JSON.stringify(entry.ok ? { file: label, ...(entry.json as object) } : { file: label, error: entry.error }));
+          else out(entry.ok ? describeJson(entry.json, label) : `${label}\n  not decoded: ${entry.error}`);
+        });
         out(opts.json ? JSON.stringify(summary) : `summary: ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         process.exitCode = summary.decoded === summary.total ? 0 : 1;
         return;
@@ -113,7 +99,7 @@ export function registerDecodeCommand(program: Command): void {
       const { label, text } = readMessageArgument(message);
       try {
         const m = decodeMessage(fromHex(text), security);
-        out(opts.json ? JSON.stringify(messageToJson(m)) : describe(m, label));
+        out(opts.json ? JSON.stringify(messageToJson(m)) : describeJson(messageToJson(m), label));
         process.exitCode = m.payloadError ? 1 : 0;
       } catch (e) {
         if (!(e instanceof GbcsDecodeError || e instanceof HexError)) throw e;

@@ -1,4 +1,5 @@
 import { toHex } from '../bytes.ts';
+import { describeDateTime } from './payload/dlms/cosem-time.ts';
 import { useCaseByMessageCode } from './catalogue.ts';
 import { GbcsDecodeError } from './errors.ts';
 import { CRA_NAMES, decodeFrame, encodeFrame, frameKind, type DecodedFrame, type FrameKind } from './frame.ts';
@@ -71,7 +72,7 @@ export function messageToJson(m: DecodedMessage): Json {
     counter: h.counter.toString(),
     originator: h.originator,
     recipient: h.recipient,
-    dateTime: h.dateTime ? toHex(h.dateTime) : null,
+    dateTime: h.dateTime ? { hex: toHex(h.dateTime), ...describeDateTime(h.dateTime) } : null,
     ...other,
     mac: m.mac,
     signature: m.signature,
