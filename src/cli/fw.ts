@@ -5,26 +5,12 @@ import { privateKeyFromPem, publicKeyFromPem, type PrivateKey, type PublicKey } 
 import { OtaBuildError } from '../ota/errors.ts';
 import { buildGbImage, manufacturerImageHash, verifyGbImage } from '../ota/gb-image.ts';
 import { inspectFirmware, type InspectionReport, type LayoutChoice, type PartReport } from '../ota/inspect.ts';
+import { registerFwPolicyCommand } from './fw-policy.ts';
+import { ioFor, type Io } from './io.ts';
 
 /** Exit codes: 0 success / valid, 1 the image is refused or invalid, 2 input that could not be read or used. */
 const INVALID = 1;
 const UNUSABLE_INPUT = 2;
-
-interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** Output goes through the root program's configureOutput, so tests (and the main CLI) choose where it lands. */
-function ioFor(command: Command): Io {
-  let root = command;
-  while (root.parent) root = root.parent;
-  const config = root.configureOutput();
-  return {
-    out: (text) => (config.writeOut ?? ((s: string) => process.stdout.write(s)))(text),
-    err: (text) => (config.writeErr ?? ((s: string) => process.stderr.write(s)))(text),
-  };
-}
 
 /** An input that cannot be read or used; reported once, with exit code 2. */
 class InputError extends Error {}
@@ -188,7 +174,7 @@ function verify(io: Io, file: string, opts: { key: string }): void {
 }
 
 export function registerFwCommands(program: Command): void {
-  const fw = program.command('fw').description('GB firmware images: build, inspect and verify');
+  const fw = program.command('fw').description('GB firmware images: build, inspect, verify, and check the N/N-1 policy');
 
   fw.command('build')
     .description('Build a signed GB firmware image: OTA header, manufacturer image, force-replace byte, signature')
@@ -216,4 +202,6 @@ export function registerFwCommands(program: Command): void {
     .argument('<file>', 'firmware image')
     .requiredOption('--key <pem>', "the signer's public DS key: PEM certificate or public key")
     .action(guarded((io, file: string, opts: { key: string }) => verify(io, file, opts)));
+
+  registerFwPolicyCommand(fw);
 }
