@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { gbcsDecodeRtds } from './gbcs.ts';
+import { otaTransferFast, otaTransferModelled } from './ota.ts';
 import type { Bench, BenchResult } from './harness.ts';
 
 /** Every benchmark, in the order they run. Later capabilities add theirs here. */
-export const BENCHES: Bench[] = [gbcsDecodeRtds];
+export const BENCHES: Bench[] = [gbcsDecodeRtds, otaTransferFast, otaTransferModelled];
 
 function line(r: BenchResult): string {
   const base = r.baseline === undefined ? '' : `  baseline ${r.baseline} ${r.unit}  ratio ${r.ratio}`;
