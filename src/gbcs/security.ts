@@ -7,6 +7,7 @@ import { gcmDecrypt, gcmEncrypt, gmac } from '../crypto/gcm.ts';
 import type { PrivateKey, PublicKey } from '../crypto/keys.ts';
 import type { KeyStore } from '../crypto/keystore.ts';
 import { equalBytes } from '../bytes.ts';
+import { useCaseByMessageCode } from './catalogue.ts';
 import type { DecodedFrame, GroupingHeader } from './frame.ts';
 
 /** Result of a cryptographic check: `unverifiable` when the keys needed are not in the key store. */
@@ -47,13 +48,21 @@ export class GbcsSecurity {
 
   readonly acb: Eui;
 
+  /**
+   * Who agreed the MAC key. Commands through the DCC: the device and the ACB. HAN-only commands (a PPMID's top-up
+   * to its meter): the two devices — unless their keys are unknown here, in which case the check is the one a
+   * DCC-routed command would pass, so a MAC made any other way (the RTDS's own PCS01/PCS02) shows as invalid.
+   * The supplementary remote party (DCC-originated messages on behalf of a user) does not enter the MAC: the RTDS
+   * shows MACs between the device and the ACB there, over the header's own recipient.
+   */
   private parties(h: GroupingHeader): MacParties {
-    // The supplementary remote party (DCC-originated messages on behalf of a user) does not enter the MAC:
-    // the RTDS shows MACs between the device and the ACB there, over the header's own recipient.
     const kdfRecipient = euiToBytes(h.recipient);
     const kdfCounter = u64ToBytes(h.counter);
-    if (h.cra === 1) return { device: h.recipient, remote: this.acb, kdfRecipient, kdfCounter };
-    return { device: h.originator, remote: h.recipient, kdfRecipient, kdfCounter };
+    if (h.cra !== 1) return { device: h.originator, remote: h.recipient, kdfRecipient, kdfCounter };
+    if (useCaseByMessageCode(h.other.messageCode)?.hanOnly && this.sharedSecret(h.originator, h.recipient)) {
+      return { device: h.recipient, remote: h.originator, kdfRecipient, kdfCounter };
+    }
+    return { device: h.recipient, remote: this.acb, kdfRecipient, kdfCounter };
   }
 
   /** Z for the pair, from whichever side's private key we hold. */
