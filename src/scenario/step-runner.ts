@@ -1,0 +1,223 @@
+import { decodeMessage } from '../gbcs/message.ts';
+import type { Json } from '../gbcs/payload/types.ts';
+import { UntrustedResponseError } from '../headend/headend.ts';
+import type { RequestOutcome, RequestParams } from '../headend/requests/types.ts';
+import type { Outcome } from '../evidence/outcome.ts';
+import { TimeoutError } from '../time/timeout.ts';
+import { TransportError } from '../transport/errors.ts';
+import { StalledError } from '../time/drive.ts';
+import { formatAlertCode } from './alerts.ts';
+import { compareValues } from './compare.ts';
+import { formatDuration } from './duration.ts';
+import { evaluate, formatValue, type Value } from './expression.ts';
+import { InfrastructureError, type Premises } from './premises.ts';
+import { isQuantity, type Quantity } from './quantity.ts';
+import { resolveParams, type DateTimeSpec, type ParamValue } from './service-requests.ts';
+import type { Captures, Check, ExpectAlertStep, ExpectReadStep, ExpectStateStep, HanStep, MakeUtrnStep, ServiceRequestStep, Step } from './types.ts';
+
+export interface StepResult {
+  outcome: Outcome;
+  reason?: string;
+}
+
+/** What steps share while a scenario runs: its premises, its variables, and the alerts already taken. */
+export interface ScenarioContext {
+  premises: Premises;
+  variables: Map<string, Value>;
+  /** Alerts matched by earlier expect-alert steps, so each alert satisfies one expectation. */
+  takenAlerts: Set<unknown>;
+  log(message: string): void;
+}
+
+/** A step's own verdict: the device did the wrong thing. */
+class StepFailure extends Error {}
+
+/** Turns JSON result fields into scenario values: quantities keep their units; other objects are not capturable. */
+function toValue(v: Json | undefined): Value | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (!Array.isArray(v) && typeof v === 'object' && typeof v.value === 'number' && typeof v.unit === 'string') return { value: v.value, unit: v.unit } as Quantity;
+  return undefined;
+}
+
+function field(fields: Readonly<Record<string, unknown>>, path: string): unknown {
+  let at: unknown = fields;
+  for (const part of path.split('.')) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
+function capture(ctx: ScenarioContext, captures: Captures, fields: Readonly<Record<string, unknown>>, what: string): void {
+  for (const [variable, path] of Object.entries(captures)) {
+    const value = toValue(field(fields, path) as Json);
+    if (value === undefined) throw new StepFailure(`${what} has no field "${path}" to capture into ${variable} (fields: ${Object.keys(fields).join(', ') || 'none'})`);
+    ctx.variables.set(variable, value);
+  }
+}
+
+/** Scenario parameter values as the head-end's service request definitions take them (plain JSON). */
+function toRequestParams(resolved: Record<string, ParamValue>, now: number): RequestParams {
+  const out: Record<string, Json> = {};
+  for (const [name, v] of Object.entries(resolved)) {
+    if (isQuantity(v)) out[name] = { value: v.value, unit: v.unit };
+    else if (typeof v === 'object') out[name] = new Date(dateTimeOf(v, now)).toISOString();
+    else out[name] = v;
+  }
+  return out;
+}
+
+function dateTimeOf(spec: DateTimeSpec, now: number): number {
+  return spec.kind === 'at' ? spec.epochMs : now + spec.ms;
+}
+
+/** Sends one service request through the head-end and interprets the response. */
+async function serviceRequest(ctx: ScenarioContext, srv: string, to: ServiceRequestStep['to'], params: ServiceRequestStep['params'], timeoutMs: number): Promise<RequestOutcome> {
+  const { premises } = ctx;
+  const definition = premises.requests.get(srv, to);
+  if (!definition) throw new InfrastructureError(`the head-end cannot send ${srv} to ${to}`);
+  const requestParams = toRequestParams(resolveParams(srv, params, ctx.variables), premises.clock.now());
+  const hub = premises.roles.chf;
+  if (!hub) throw new InfrastructureError('no Comms Hub on these premises');
+  const specs = definition.build(requestParams, premises.requestContext());
+  let outcome: RequestOutcome | undefined;
+  for (const spec of specs) {
+    const result = await premises.run(premises.headEnd.send({ ...spec, hub }, { timeoutMs }));
+    outcome = definition.interpret(decodeMessage(result.response.bytes, premises.headEnd.security), requestParams);
+    if (!outcome.success) break;
+  }
+  if (!outcome) throw new InfrastructureError(`${srv} to ${to} built no command`);
+  return outcome;
+}
+
+async function runSrv(ctx: ScenarioContext, step: ServiceRequestStep): Promise<void> {
+  let outcome: RequestOutcome;
+  try {
+    outcome = await serviceRequest(ctx, step.srv, step.to, step.params, step.timeout);
+  } catch (e) {
+    if (e instanceof TimeoutError && step.expect === 'no-response') return;
+    throw e;
+  }
+  const got = outcome.success ? 'success' : (outcome.error ?? 'an unnamed error');
+  if (step.expect === 'no-response') throw new StepFailure(`expected no response from ${step.to}, got ${got}`);
+  if (got !== step.expect) throw new StepFailure(`expected ${step.expect} from ${step.to}, got ${got}${outcome.success ? '' : ` (${JSON.stringify(outcome.fields)})`}`);
+  capture(ctx, step.capture, outcome.fields, `the ${step.srv} response`);
+}
+
+function check(ctx: ScenarioContext, what: string, actual: Value | undefined, c: Check): { ok: boolean; message: string } {
+  if (actual === undefined) return { ok: false, message: `${what} is not known` };
+  const expected = evaluate(c.value, ctx.variables);
+  const since = c.since ? evaluate(c.since, ctx.variables) : undefined;
+  return compareValues(what, c.op, actual, expected, since);
+}
+
+async function runExpectState(ctx: ScenarioContext, step: ExpectStateStep): Promise<void> {
+  const { premises } = ctx;
+  const deadline = premises.clock.now() + (step.within ?? 0);
+  for (;;) {
+    const result = check(ctx, `${step.device}.${step.field}`, premises.state(step.device)[step.field], step.check);
+    if (result.ok) return;
+    if (premises.clock.now() >= deadline) throw new StepFailure(step.within ? `${result.message} (still, after ${formatDuration(step.within)})` : result.message);
+    await premises.wait(Math.min(1000, deadline - premises.clock.now()));
+  }
+}
+
+async function runExpectRead(ctx: ScenarioContext, step: ExpectReadStep): Promise<void> {
+  const outcome = await serviceRequest(ctx, step.srv, step.to, step.params, step.timeout);
+  if (!outcome.success) throw new StepFailure(`${step.srv} to ${step.to} failed: ${outcome.error ?? 'unnamed error'}`);
+  const result = check(ctx, step.field, toValue(field(outcome.fields, step.field) as Json), step.check);
+  if (!result.ok) throw new StepFailure(result.message);
+  capture(ctx, step.capture, outcome.fields, `the ${step.srv} response`);
+}
+
+async function runExpectAlert(ctx: ScenarioContext, step: ExpectAlertStep): Promise<void> {
+  const { premises } = ctx;
+  const from = premises.roles[step.from];
+  if (!from) throw new InfrastructureError(`no ${step.from} on these premises`);
+  const code = step.alert.code;
+  const what = `alert ${formatAlertCode(step.alert)} from ${step.from}`;
+  const matches = (m: { frame: { header: { originator: string } }; bytes: Uint8Array }) => {
+    if (ctx.takenAlerts.has(m) || m.frame.header.originator !== from) return false;
+    return alertCodesOf(decodeMessage(m.bytes, premises.headEnd.security).payload?.fields).includes(code);
+  };
+  try {
+    const alert = await premises.run(premises.headEnd.waitForAlert(matches, step.timeout, what));
+    ctx.takenAlerts.add(alert);
+    capture(ctx, step.capture, { code: `0x${code.toString(16).toUpperCase()}`, at: new Date(alert.at).toISOString() }, what);
+  } catch (e) {
+    if (e instanceof TimeoutError) throw new StepFailure(`no ${what} within ${formatDuration(step.timeout)}`);
+    throw e;
+  }
+}
+
+/** Every alert code a decoded alert payload carries, wherever the encoding puts it. */
+export function alertCodesOf(fields: unknown): number[] {
+  const out: number[] = [];
+  const visit = (v: unknown, key?: string) => {
+    if (Array.isArray(v)) v.forEach((x) => visit(x));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, k);
+    else if (key !== undefined && /^alertCode$/i.test(key)) {
+      const n = typeof v === 'number' ? v : typeof v === 'string' ? Number.parseInt(v.replace(/^0x/i, ''), 16) : Number.NaN;
+      if (Number.isFinite(n)) out.push(n);
+    }
+  };
+  visit(fields);
+  return out;
+}
+
+async function runHan(ctx: ScenarioContext, step: HanStep): Promise<void> {
+  const utrn = step.han.action === 'enter-utrn' ? String(formatValue(evaluate(step.han.utrn, ctx.variables))) : undefined;
+  const fields = await ctx.premises.han(step.han, utrn === undefined ? {} : { utrn });
+  capture(ctx, step.capture, fields, `${step.han.action} on ${step.han.device}`);
+}
+
+function runMakeUtrn(ctx: ScenarioContext, step: MakeUtrnStep): void {
+  const amount = evaluate(step.amount, ctx.variables);
+  if (!isQuantity(amount)) throw new StepFailure(`make-utrn needs money, got ${formatValue(amount)}`);
+  const made = ctx.premises.makeUtrn(step.for, amount);
+  capture(ctx, step.capture, { utrn: made.utrn, counter: made.counter.toString(), amount: made.amount }, 'the UTRN');
+}
+
+/** Whose fault a thrown error is: the device's (fail) or the harness's, broker's or rig's (error). */
+export function classify(e: unknown): StepResult {
+  if (e instanceof StepFailure) return { outcome: 'fail', reason: e.message };
+  if (e instanceof UntrustedResponseError) return { outcome: 'fail', reason: e.message };
+  if (e instanceof TimeoutError) return { outcome: 'fail', reason: `no answer: ${e.message}` };
+  if (e instanceof TransportError || e instanceof InfrastructureError || e instanceof StalledError) return { outcome: 'error', reason: `${e.name}: ${e.message}` };
+  return { outcome: 'error', reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+}
+
+/** Runs one step; never throws: the result says pass, fail or error, with the reason. */
+export async function runStep(ctx: ScenarioContext, step: Step): Promise<StepResult> {
+  try {
+    switch (step.kind) {
+      case 'srv':
+        await runSrv(ctx, step);
+        break;
+      case 'han':
+        await runHan(ctx, step);
+        break;
+      case 'wait':
+        await ctx.premises.wait(step.duration);
+        break;
+      case 'expect-alert':
+        await runExpectAlert(ctx, step);
+        break;
+      case 'expect-state':
+        await runExpectState(ctx, step);
+        break;
+      case 'expect-read':
+        await runExpectRead(ctx, step);
+        break;
+      case 'make-utrn':
+        runMakeUtrn(ctx, step);
+        break;
+    }
+    return { outcome: 'pass' };
+  } catch (e) {
+    return classify(e);
+  }
+}
+
+export { StepFailure };
