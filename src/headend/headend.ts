@@ -13,9 +13,11 @@ export interface HeadEndParties {
   acb: Eui;
   supplier: Eui;
   networkOperator?: Eui;
+  /** A supplier that is not the devices' trust anchor (a rival, or an impostor in negative scenarios). */
+  otherSupplier?: Eui;
 }
 
-export type Sender = 'supplier' | 'networkOperator' | 'acb';
+export type Sender = 'supplier' | 'networkOperator' | 'acb' | 'otherSupplier';
 
 /** One GBCS command as a service request turns into it. */
 export interface CommandSpec {

@@ -1,4 +1,6 @@
+import { decodeFrame, encodeCiphered, encodeGeneralSigning } from '../gbcs/frame.ts';
 import { decodeMessage } from '../gbcs/message.ts';
+import { SECURITY_HEADER } from '../gbcs/security.ts';
 import type { Json } from '../gbcs/payload/types.ts';
 import { UntrustedResponseError } from '../headend/headend.ts';
 import type { RequestOutcome, RequestParams } from '../headend/requests/types.ts';
@@ -13,7 +15,7 @@ import { evaluate, formatValue, type Value } from './expression.ts';
 import { InfrastructureError, type Premises } from './premises.ts';
 import { isQuantity, type Quantity } from './quantity.ts';
 import { resolveParams, type DateTimeSpec, type ParamValue } from './service-requests.ts';
-import type { Captures, Check, ExpectAlertStep, ExpectReadStep, ExpectStateStep, HanStep, MakeUtrnStep, ServiceRequestStep, Step } from './types.ts';
+import type { Attack, Captures, Check, ExpectAlertStep, ExpectReadStep, ExpectStateStep, HanStep, MakeUtrnStep, ServiceRequestStep, Step } from './types.ts';
 
 export interface StepResult {
   outcome: Outcome;
@@ -91,7 +93,54 @@ async function serviceRequest(ctx: ScenarioContext, srv: string, to: ServiceRequ
   return outcome;
 }
 
+/**
+ * Sends a tampered command (negative scenarios) and returns what the device answered, or undefined when it
+ * answered nothing within the step's time.
+ */
+async function attack(ctx: ScenarioContext, step: ServiceRequestStep & { attack: Attack }): Promise<RequestOutcome | undefined> {
+  const { premises } = ctx;
+  const { headEnd } = premises;
+  const definition = premises.requests.get(step.srv, step.to);
+  if (!definition) throw new InfrastructureError(`the head-end cannot send ${step.srv} to ${step.to}`);
+  const hub = premises.roles.chf;
+  if (!hub) throw new InfrastructureError('no Comms Hub on these premises');
+  const requestParams = toRequestParams(resolveParams(step.srv, step.params, ctx.variables), premises.clock.now());
+  const [spec] = definition.build(requestParams, premises.requestContext());
+  if (!spec) throw new InfrastructureError(`${step.srv} to ${step.to} built no command`);
+  let bytes: Uint8Array;
+  if (step.attack === 'replay') {
+    const first = await premises.run(headEnd.send({ ...spec, hub }, { timeoutMs: step.timeout }));
+    bytes = first.command.bytes;
+    ctx.log(`sent ${step.srv} once (accepted: counter ${first.command.counter}); sending the same bytes again`);
+  } else if (step.attack === 'unsigned') {
+    bytes = headEnd.buildCommand({ ...spec, hub, critical: false }).bytes;
+  } else if (step.attack === 'unknown-sender') {
+    bytes = headEnd.buildCommand({ ...spec, hub, sender: 'otherSupplier' }).bytes;
+  } else {
+    const built = decodeFrame(headEnd.buildCommand({ ...spec, hub, critical: true }).bytes);
+    const forged = headEnd.security.sign(headEnd.senderEui('otherSupplier'), built.signedData);
+    const gs = encodeGeneralSigning({ header: built.header, payload: built.payload, signature: forged });
+    const mac = headEnd.security.computeMac(built.header, gs);
+    if (!mac) throw new InfrastructureError('the head-end cannot MAC the forged command');
+    bytes = encodeCiphered(gs, SECURITY_HEADER, mac);
+  }
+  const header = decodeFrame(bytes).header;
+  try {
+    const result = await premises.run(headEnd.sendBytes(bytes, hub, header, { timeoutMs: step.timeout }));
+    return definition.interpret(decodeMessage(result.response.bytes, headEnd.security), requestParams);
+  } catch (e) {
+    if (e instanceof TimeoutError) return undefined;
+    throw e;
+  }
+}
+
 async function runSrv(ctx: ScenarioContext, step: ServiceRequestStep): Promise<void> {
+  if (step.attack) {
+    const answered = await attack(ctx, { ...step, attack: step.attack });
+    const got = answered === undefined ? 'no-response' : answered.success ? 'success' : (answered.error ?? 'an unnamed error');
+    if (got !== step.expect) throw new StepFailure(`${step.attack} ${step.srv} to ${step.to}: expected ${step.expect}, got ${got}`);
+    return;
+  }
   let outcome: RequestOutcome;
   try {
     outcome = await serviceRequest(ctx, step.srv, step.to, step.params, step.timeout);

@@ -8,7 +8,7 @@ import { hanActionSchema } from './han-schema.ts';
 import { METER_ROLES, roleField } from './roles.ts';
 import { SRV_OUTCOMES } from './service-requests.ts';
 import { checkProblems, serviceRequestProblems, srvCodeField } from './srv-checks.ts';
-import { STEP_KINDS, type Captures, type Check, type StepDraft, type StepKind } from './types.ts';
+import { ATTACKS, STEP_KINDS, type Captures, type Check, type StepDraft, type StepKind } from './types.ts';
 import { closedObject, durationField, exprField, isRecord, kebabId, parseWith, reject, type Problem } from './zod-kit.ts';
 
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
@@ -38,6 +38,7 @@ const srvStep = closedObject({
   to: roleField,
   params: paramsField.optional(),
   expect: z.enum(SRV_OUTCOMES).optional(),
+  attack: z.enum(ATTACKS).optional(),
   capture: captureField.optional(),
 });
 const hanStep = closedObject({ ...timed, han: hanActionSchema, capture: captureField.optional() });
@@ -133,6 +134,7 @@ const READERS: Readonly<Record<StepKind, KindReader>> = {
     to: f.to,
     params: f.params ?? {},
     expect: f.expect ?? 'success',
+    ...optional('attack', f.attack),
     capture: f.capture ?? {},
   })),
   han: reader(hanStep, (f) => ({ kind: 'han', ...commonOf(f), han: f.han, capture: f.capture ?? {} })),

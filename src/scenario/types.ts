@@ -23,6 +23,14 @@ interface TimedStep extends StepCommon {
   readonly timeout: Duration;
 }
 
+/**
+ * How a negative scenario tampers with a service request on its way to the device: a signature by a key the
+ * device does not trust, a command the device already accepted sent again, a sender that is not its supplier,
+ * or a critical command without its signature.
+ */
+export const ATTACKS = ['forged-signature', 'replay', 'unknown-sender', 'unsigned'] as const;
+export type Attack = (typeof ATTACKS)[number];
+
 /** A DCC service request sent through the head-end. */
 export interface ServiceRequestStep extends TimedStep {
   readonly kind: 'srv';
@@ -31,6 +39,7 @@ export interface ServiceRequestStep extends TimedStep {
   readonly params: Readonly<Record<string, Expr>>;
   /** `success` unless the file says otherwise. */
   readonly expect: SrvOutcome;
+  readonly attack?: Attack;
   readonly capture: Captures;
 }
 
