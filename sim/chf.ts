@@ -93,7 +93,8 @@ export class CommsHub extends GbcsDevice {
     this.incidents.push({ at: this.clock.now(), ...i });
   }
 
-  private async toWan(frames: Uint8Array[]): Promise<void> {
+  /** Sends GBCS frames to the head-end; the GPF uses it for a sleepy GSME's late responses and for its own alerts. */
+  async toWan(frames: Uint8Array[]): Promise<void> {
     for (const f of frames) await this.transmit(this.headEnd, 'gbcs', f);
   }
 

@@ -170,9 +170,9 @@ describe('errors point at the offending node', () => {
     expect(rest).toEqual([]);
     expect(error).toMatchObject({ file: FILE, line: stepLine(3), column: 5, found: 'timout', path: 'steps[0].timout' });
     expect(error?.message).toBe('unknown key "timout"; did you mean "timeout"?');
-    expect(error?.expected).toBe('one of id, name, timeout, srv, to, params, expect, capture');
+    expect(error?.expected).toBe('one of id, name, timeout, srv, to, params, expect, attack, capture');
     expect(formatSourceError(error!)).toBe(
-      `${FILE}:${stepLine(3)}:5: unknown key "timout"; did you mean "timeout"? (expected one of id, name, timeout, srv, to, params, expect, capture; found timout)`,
+      `${FILE}:${stepLine(3)}:5: unknown key "timout"; did you mean "timeout"? (expected one of id, name, timeout, srv, to, params, expect, attack, capture; found timout)`,
     );
   });
 

@@ -7,6 +7,8 @@ import type { SimPki } from './pki.ts';
 /** What a use case handler answers: the response payload, and alerts to raise afterwards. */
 export interface UseCaseReply {
   payload: Uint8Array;
+  /** The response header's date-time (12 octets): the RTDS shows it on some use cases' responses (CS01a, ECS02…). */
+  responseDateTime?: Uint8Array;
   /** Raised after the response, e.g. a future-dated command's execution alert, or one scheduled by the handler. */
   alerts?: { messageCode: number; payload: Uint8Array; signed?: boolean }[];
 }
@@ -17,7 +19,8 @@ export interface CommandContext {
   critical: boolean;
 }
 
-export type UseCaseHandler = (ctx: CommandContext) => UseCaseReply | Promise<UseCaseReply>;
+/** Undefined: the device discards the command without answering (the handler records why with `refuse`). */
+export type UseCaseHandler = (ctx: CommandContext) => UseCaseReply | undefined | Promise<UseCaseReply | undefined>;
 
 /** Every refusal a device made, for tests and scenario expectations ("the meter refused the forged command"). */
 export interface RefusalRecord {
@@ -99,7 +102,8 @@ export abstract class GbcsDevice extends SimDevice {
       reply = this.notCommissionedReply({ frame, critical });
       if (!reply) return [];
     } else reply = await entry.handler({ frame, critical });
-    const out = [this.guard.respond(frame, reply.payload, { signed: critical })];
+    if (!reply) return [];
+    const out = [this.guard.respond(frame, reply.payload, { signed: critical, ...(reply.responseDateTime ? { dateTime: reply.responseDateTime } : {}) })];
     for (const a of reply.alerts ?? []) out.push(this.guard.alert(frame.header.originator, a.messageCode, a.payload, { signed: a.signed ?? false }));
     return out;
   }

@@ -26,6 +26,13 @@ export type TrustedRole = 'acb' | 'supplier' | 'networkOperator' | 'device';
 /** The counters a device has accepted, per originator: persistent device state (survives power cuts). */
 export type CounterState = Record<Eui, string>;
 
+/** A guard's persistent state, JSON-safe. `trusted` is absent in snapshots taken before trust anchors could change. */
+export interface GuardSnapshot {
+  counters: CounterState;
+  alertCounter: string;
+  trusted?: Record<Eui, TrustedRole>;
+}
+
 export interface GuardOptions {
   eui: Eui;
   /** The device's own private DS/KA keys and its trust anchors' public keys. */
@@ -44,18 +51,40 @@ export interface GuardOptions {
 export class GbcsGuard {
   readonly eui: Eui;
   readonly security: GbcsSecurity;
-  private readonly trusted: ReadonlyMap<Eui, TrustedRole>;
+  private readonly trusted: Map<Eui, TrustedRole>;
   private lastAccepted = new Map<Eui, bigint>();
   private alertCounter = 0n;
 
   constructor(options: GuardOptions) {
     this.eui = normaliseEui(options.eui);
     this.security = new GbcsSecurity(options.keys, { acb: options.acb });
-    this.trusted = options.trusted;
+    this.trusted = new Map(options.trusted);
   }
 
   isTrusted(eui: Eui): TrustedRole | undefined {
     return this.trusted.get(eui);
+  }
+
+  /** The party the device trusts in a role. */
+  trustAnchor(role: TrustedRole): Eui | undefined {
+    for (const [eui, r] of this.trusted) if (r === role) return eui;
+    return undefined;
+  }
+
+  /**
+   * CS02b: another party takes a role's trust anchor. The old party's commands are refused from now on; the new
+   * party's are accepted above `floorCounter` (its new remote party floor sequence number). Its public keys must
+   * be in the key store (`security.keys`).
+   */
+  replaceTrustAnchor(role: TrustedRole, party: Eui, floorCounter = 0n): void {
+    for (const [eui, r] of [...this.trusted]) if (r === role) this.trusted.delete(eui);
+    this.trusted.set(normaliseEui(party), role);
+    this.lastAccepted.set(normaliseEui(party), floorCounter);
+  }
+
+  /** The counter the next alert will carry (payload builders put it in the DLMS invoke id). */
+  get nextAlertCounter(): bigint {
+    return this.alertCounter + 1n;
   }
 
   admit(bytes: Uint8Array): Admission {
@@ -118,13 +147,22 @@ export class GbcsGuard {
   }
 
   /** Persistent security state: survives power cuts and reboots. */
-  snapshot(): { counters: CounterState; alertCounter: string } {
-    return { counters: Object.fromEntries([...this.lastAccepted].map(([k, v]) => [k, v.toString()])), alertCounter: this.alertCounter.toString() };
+  snapshot(): GuardSnapshot {
+    return {
+      counters: Object.fromEntries([...this.lastAccepted].map(([k, v]) => [k, v.toString()])),
+      alertCounter: this.alertCounter.toString(),
+      trusted: Object.fromEntries(this.trusted),
+    };
   }
 
-  restore(s: { counters: CounterState; alertCounter: string }): void {
+  /** Trust anchors replaced since (CS02b) need their public keys in the key store again. */
+  restore(s: GuardSnapshot): void {
     this.lastAccepted = new Map(Object.entries(s.counters).map(([k, v]) => [k, BigInt(v)]));
     this.alertCounter = BigInt(s.alertCounter);
+    if (s.trusted) {
+      this.trusted.clear();
+      for (const [eui, role] of Object.entries(s.trusted)) this.trusted.set(eui, role);
+    }
   }
 }
 

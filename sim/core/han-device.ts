@@ -4,7 +4,7 @@ import { ZclDecodeError } from '../../src/zcl/errors.ts';
 import { unwrapTunnel, wrapGbcsInTunnel } from '../../src/zcl/tunnel.ts';
 import type { DeviceEnvironment } from './device.ts';
 import { GbcsDevice, type GbcsDeviceOptions } from './gbcs-device.ts';
-import { decodeHan, encodeHan, HanMessageError, joinProof } from './han.ts';
+import { decodeHan, encodeHan, hashTcLinkKey, HanMessageError, installCodeKey, joinProof, rejoinProof, type HanMessage } from './han.ts';
 
 export interface HanDeviceOptions extends GbcsDeviceOptions {
   /** The device's ZigBee install code (given to the hub by CCS01 before it can join). */
@@ -23,6 +23,10 @@ export abstract class HanDevice extends GbcsDevice {
   network: NetworkState = 'not-joined';
   lastJoinRefusal: string | undefined;
   panId: number | undefined;
+  /** The network it belongs to: a hub forming a network with this extended PAN id (after CCS03) gets it back. */
+  extendedPanId: Eui | undefined;
+  /** Hash of the TC link key established by its join; it proves a rejoin with it. */
+  private linkKeyHash: Uint8Array | undefined;
   private tunnelSeq = 0;
 
   constructor(env: DeviceEnvironment, eui: Eui, options: HanDeviceOptions) {
@@ -36,6 +40,15 @@ export abstract class HanDevice extends GbcsDevice {
     this.network = 'joining';
     const nonce = this.random.bytes(8);
     await this.transmit(this.hub, 'han', encodeHan({ type: 'join-request', device: this.eui, deviceType: this.kind, nonce, proof: joinProof(this.installCode, this.eui, this.hub, nonce) }));
+  }
+
+  /** Rejoins a hub that formed its network with this device's extended PAN id, with the TC link key it holds. */
+  async rejoin(hub: Eui): Promise<void> {
+    if (!this.linkKeyHash) throw new Error(`${this.eui} holds no TC link key to rejoin with`);
+    this.hub = normaliseEui(hub);
+    this.network = 'joining';
+    const nonce = this.random.bytes(8);
+    await this.transmit(this.hub, 'han', encodeHan({ type: 'rejoin-request', device: this.eui, nonce, proof: rejoinProof(this.linkKeyHash, this.eui, this.hub, nonce) }));
   }
 
   async leave(): Promise<void> {
@@ -78,18 +91,34 @@ export abstract class HanDevice extends GbcsDevice {
     await this.transmit(this.hub, 'zcl', wrapGbcsInTunnel(Number.parseInt(this.eui.slice(-4), 16), this.tunnelSeq, gbcs, 'clientToServer'));
   }
 
-  private fromNetwork(envelope: Envelope): void {
-    let message;
+  private async fromNetwork(envelope: Envelope): Promise<void> {
+    let message: HanMessage;
     try {
       message = decodeHan(envelope.payload);
     } catch (e) {
       if (!(e instanceof HanMessageError)) throw e;
       return;
     }
-    if (message.type !== 'join-response' || envelope.from !== this.hub) return;
+    // A device that lost its hub rejoins the first hub it hears forming its network again (hub replacement).
+    if (message.type === 'beacon') {
+      if (this.network === 'lost' && this.linkKeyHash && message.extendedPanId === this.extendedPanId) await this.rejoin(envelope.from);
+      return;
+    }
+    if (envelope.from !== this.hub) return;
+    if (message.type === 'leave') {
+      // Removed from the hub's device log (CCS02): told to leave, it forgets the network.
+      this.network = 'not-joined';
+      this.panId = undefined;
+      this.extendedPanId = undefined;
+      this.linkKeyHash = undefined;
+      return;
+    }
+    if (message.type !== 'join-response') return;
     if (message.status === 'accepted') {
       this.network = 'joined';
       this.panId = message.panId;
+      this.extendedPanId = message.extendedPanId;
+      this.linkKeyHash ??= hashTcLinkKey(installCodeKey(this.installCode));
       this.lastJoinRefusal = undefined;
     } else {
       this.network = 'refused';

@@ -51,6 +51,13 @@ export class KeyStore {
     entry.publicKey ??= key;
   }
 
+  /** A replaced trust anchor (CS02b) with the same identity: the new key takes the old one's place. */
+  replacePublic(eui: Eui, usage: KeyUsage, key: PublicKey): void {
+    const entry = this.entry(eui, usage);
+    if (entry.privateKey) throw new KeyStoreError(`${eui} ${usage}: a private key is held; its public key cannot be replaced alone`);
+    entry.publicKey = key;
+  }
+
   /** Adding a private key also provides its public key. */
   addPrivate(eui: Eui, usage: KeyUsage, key: PrivateKey): void {
     const entry = this.entry(eui, usage);

@@ -1,7 +1,8 @@
 import type { Eui } from '../../crypto/eui.ts';
+import type { KeyStore } from '../../crypto/keystore.ts';
 import type { Json } from '../../gbcs/payload/types.ts';
 import type { DecodedMessage } from '../../gbcs/message.ts';
-import type { CommandSpec } from '../headend.ts';
+import type { CommandSpec, Sender } from '../headend.ts';
 
 /** Device roles of a simulated or real premises, as scenarios name them. */
 export type DeviceRole = 'chf' | 'gpf' | 'esme' | 'gsme' | 'ppmid' | 'ihd';
@@ -14,6 +15,13 @@ export interface RequestContext {
   /** Clock time, ms since the epoch (for date-times in commands, future dating). */
   now: number;
   parties: { acb: Eui; supplier: Eui; networkOperator?: Eui };
+  /** The head-end's keys (organisation private keys, devices' public keys): for payloads computed with them, e.g. UTRNs. */
+  keys?: KeyStore;
+  /**
+   * Takes the sender's next originator counter, for payloads that carry it (a top-up's UTRN, CS02b's sequence
+   * number); `topUp` gives one whose low 32 bits are zero. The command spec must then carry that counter.
+   */
+  nextCounter?: (options?: { topUp?: boolean; sender?: Sender }) => bigint;
 }
 
 /** Parameters as a scenario gives them: plain JSON values. */
