@@ -218,7 +218,7 @@ describe('ESME: payment mode (ECS02 / ECS03)', () => {
     const r = await rig();
     await commission(r);
     const at = new Date(r.clock.now() + 6 * HOUR);
-    const change = await request(r, '1.6', { mode: 'prepayment', executionDateTime: at.toISOString() });
+    const change = await request(r, '1.6', { mode: 'prepayment', executeAt: at.toISOString() });
     expect(change.outcome).toMatchObject({ success: true, fields: { scheduled: true } });
     await r.clock.advance(6 * HOUR - 60_000);
     expect(r.meter.paymentMode).toBe('credit');
@@ -239,7 +239,7 @@ describe('ESME: payment mode (ECS02 / ECS03)', () => {
   it('cancels a pending change when told "never"', async () => {
     const r = await rig();
     await commission(r);
-    await request(r, '1.6', { mode: 'prepayment', executionDateTime: new Date(r.clock.now() + HOUR).toISOString() });
+    await request(r, '1.6', { mode: 'prepayment', executeAt: new Date(r.clock.now() + HOUR).toISOString() });
     expect(r.meter.pendingExecutions).toHaveLength(2);
     // the RTDS cancellation: the same change with an activation time of "never"
     const definition = registry.get('1.6', 'esme')!;
@@ -257,7 +257,7 @@ describe('ESME: payment mode (ECS02 / ECS03)', () => {
   it('with the planted defect, refuses a future-dated change (and still makes immediate ones)', async () => {
     const r = await rig({ meter: { defects: ['refuse-future-dated-mode-change'] } });
     await commission(r);
-    const refused = await request(r, '1.6', { mode: 'prepayment', executionDateTime: new Date(r.clock.now() + HOUR).toISOString() });
+    const refused = await request(r, '1.6', { mode: 'prepayment', executeAt: new Date(r.clock.now() + HOUR).toISOString() });
     expect(refused.outcome).toMatchObject({ success: false, error: 'hardware-fault' });
     await r.clock.advance(2 * HOUR);
     expect(r.meter.paymentMode).toBe('credit');
@@ -334,7 +334,7 @@ describe('ESME: reads and configuration', () => {
     // encrypted for the supplier: without its key the registers cannot be read
     expect(toHex(prepay.result.response.bytes)).not.toContain(toHex(Uint8Array.of(0x05, 0x00, 0x0b, 0x71, 0xb0)));
     expect(registry.get('4.3', 'esme')!.interpret(decodeMessage(prepay.result.response.bytes), {}).error).toBe('not-decrypted');
-    expect((await request(r, '6.20.1', { mpan: '1312345678333' })).outcome.success).toBe(true);
+    expect((await request(r, '6.20.1', { mpxn: '1312345678333' })).outcome.success).toBe(true);
     expect(r.meter.mpan).toBe('1312345678333');
   });
 });
@@ -447,7 +447,7 @@ describe('ESME: update security credentials (CS02b)', () => {
   it('carries out a future-dated update at its time and alerts (0x00CB)', async () => {
     const r = await prepaymentMeter();
     const at = new Date(r.clock.now() + 2 * HOUR);
-    const update = await request(r, '6.15.1', credentialsParams(r.pki, r.pki.roles.otherSupplier, { executionDateTime: at.toISOString() }));
+    const update = await request(r, '6.15.1', credentialsParams(r.pki, r.pki.roles.otherSupplier, { executeAt: at.toISOString() }));
     expect(update.outcome).toMatchObject({ success: true, fields: { scheduled: true } });
     expectShapeLike('6.15.1_CS02bSupplierBySupplier/CS02bSupplierBySupplier_6.15.1_FUTURE_DATED_SUCCESS_RESPONSE_GBCS.HEX', update.result.response.bytes, r.headEnd.security);
     await r.clock.advance(HOUR);
@@ -464,7 +464,7 @@ describe('ESME: power and persistence', () => {
   it('keeps registers, balance, counters, mode and pending changes across a power cut; a snapshot restores another meter', async () => {
     const r = await prepaymentMeter({ load: { watts: 1000 }, tariff: SINGLE_RATE_TARIFF });
     const topUp = await request(r, '2.2', { value: 10, valueClass: 'pounds' });
-    await request(r, '1.6', { mode: 'credit', executionDateTime: new Date(r.clock.now() + 3 * HOUR).toISOString() });
+    await request(r, '1.6', { mode: 'credit', executeAt: new Date(r.clock.now() + 3 * HOUR).toISOString() });
     await r.clock.advance(HOUR);
     const before = r.meter.readings();
     expect(before.importKwh).toBeCloseTo(1, 3);
@@ -563,7 +563,7 @@ describe('ESME: every response and alert has the structure of its RTDS counterpa
     await like('2.2_CS01a/CS01a_2.2_ERROR_RESPONSE_GBCS.HEX', '2.2', { utrn: generateForeignUtrn(r) });
     await like('2.5_ECS09/ECS09_2.5_SUCCESS_RESPONSE_GBCS.HEX', '2.5');
     await like('11.2_ECS52/ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX', '11.2');
-    await like('6.20.1_ECS39a/ECS39a_6.20.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX', '6.20.1', { mpan: '1100012345678' });
+    await like('6.20.1_ECS39a/ECS39a_6.20.1_SINGLE_SUCCESS_RESPONSE_GBCS.HEX', '6.20.1', { mpxn: '1100012345678' });
     await like('4.18_ECS82/ECS82_4.18_SUCCESS_RESPONSE_GBCS.HEX', '4.18');
     await like('6.2.9_ECS26j/ECS26j_6.2.9_SUCCESS_RESPONSE_GBCS.HEX', '6.2.9');
     await like('4.3_ECS19/ECS19_4.3_SUCCESS_RESPONSE_GBCS.HEX', '4.3');
@@ -573,12 +573,12 @@ describe('ESME: every response and alert has the structure of its RTDS counterpa
 
     const soon = (h: number) => new Date(r.clock.now() + h * HOUR).toISOString();
     // The second replaces the first: one pending payment mode at a time.
-    await like('1.6_ECS02/ECS02_1.6_FUTURE_DATED_TWIN_SUCCESS_RESPONSE_GBCS.HEX', '1.6', { mode: 'credit', executionDateTime: soon(1) });
-    await like('1.6_ECS03/ECS03_1.6_FUTURE_DATED_TWIN_SUCCESS_RESPONSE_GBCS.HEX', '1.6', { mode: 'prepayment', executionDateTime: soon(1) });
+    await like('1.6_ECS02/ECS02_1.6_FUTURE_DATED_TWIN_SUCCESS_RESPONSE_GBCS.HEX', '1.6', { mode: 'credit', executeAt: soon(1) });
+    await like('1.6_ECS03/ECS03_1.6_FUTURE_DATED_TWIN_SUCCESS_RESPONSE_GBCS.HEX', '1.6', { mode: 'prepayment', executeAt: soon(1) });
     const [threshold, mode] = await r.run(waitForAlerts(r, 2, 2 * HOUR));
     expectShapeLike('1.6_ECS03/ECS03_1.6_8F66_FUTURE_DATED_TWIN_SUCCESS_ALERT_DISABLEMENT_THRESHOLD_GBCS.HEX', threshold!.bytes, r.headEnd.security);
     expectShapeLike('1.6_ECS03/ECS03_1.6_8F66_FUTURE_DATED_TWIN_SUCCESS_ALERT_PAYMENT_MODE_GBCS.HEX', mode!.bytes, r.headEnd.security);
-    await request(r, '1.6', { mode: 'credit', executionDateTime: soon(1) });
+    await request(r, '1.6', { mode: 'credit', executeAt: soon(1) });
     const [, , toCredit] = await r.run(waitForAlerts(r, 3, 2 * HOUR));
     expectShapeLike('1.6_ECS02/ECS02_1.6_8F66_FUTURE_DATED_TWIN_SUCCESS_ALERT_PAYMENT_MODE_GBCS.HEX', toCredit!.bytes, r.headEnd.security);
   });
@@ -596,7 +596,7 @@ async function seededRun(seed: number): Promise<string> {
   });
   await commission(r);
   await request(r, '2.2', { value: 7, valueClass: 'pounds' });
-  await request(r, '1.6', { mode: 'credit', executionDateTime: new Date(r.clock.now() + 5 * HOUR).toISOString() });
+  await request(r, '1.6', { mode: 'credit', executeAt: new Date(r.clock.now() + 5 * HOUR).toISOString() });
   await r.clock.advance(4 * HOUR);
   await request(r, '4.3');
   await r.run(waitForAlerts(r, 1, 2 * HOUR));

@@ -19,9 +19,10 @@ import {
   type CreditChargeConfiguration,
 } from '../../gbcs/payload/dlms/use-cases.ts';
 import type { Json } from '../../gbcs/payload/types.ts';
-import { generateUtrn, parseUtrn, UtrnFormatError, type UtrnValueClass } from '../../gbcs/utrn.ts';
+import { generateUtrn, parseUtrn, UtrnFormatError } from '../../gbcs/utrn.ts';
 import type { CommandSpec } from '../headend.ts';
 import { RequestParamsError, type RequestContext, type RequestOutcome, type RequestParams, type ServiceRequestDefinition } from './types.ts';
+import { topUpValue } from './top-up-value.ts';
 
 /**
  * The service requests hanlab sends to an ESME, each one GBCS command. Money in outcomes is in pounds (2
@@ -113,6 +114,7 @@ function dateParam(params: RequestParams, name: string): Date | undefined {
   return d;
 }
 
+
 function moneyParam(params: RequestParams, name: string, fallback: number): number {
   const v = params[name] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestParamsError(`params.${name} must be an amount in pounds`);
@@ -173,16 +175,12 @@ const topUpDevice: ServiceRequestDefinition = {
       utrn = given.replace(/ /g, '');
       counter = counterForUtrn(takeCounter(ctx, true), field & UTRN_COUNTER_FIELD);
     } else {
-      const value = params.value;
-      const valueClass = params.valueClass ?? 'pennies';
-      if (typeof value !== 'number' || (valueClass !== 'pennies' && valueClass !== 'pounds')) {
-        throw new RequestParamsError('2.2 takes params.utrn, or params.value with params.valueClass (pennies or pounds)');
-      }
+      const { value, valueClass } = topUpValue(params);
       const supplierPrepaymentKey = ctx.keys?.privateKey(ctx.parties.supplier, 'pp-ka');
       const devicePublicKey = ctx.keys?.publicKey(esme, 'ka');
       if (!supplierPrepaymentKey || !devicePublicKey) throw new RequestParamsError(`making a UTRN needs the supplier's prepayment key and ${esme}'s key agreement key`);
       counter = takeCounter(ctx, true);
-      utrn = generateUtrn({ supplierPrepaymentKey, devicePublicKey, originator: ctx.parties.supplier, target: esme, counter, value, valueClass: valueClass as UtrnValueClass });
+      utrn = generateUtrn({ supplierPrepaymentKey, devicePublicKey, originator: ctx.parties.supplier, target: esme, counter, value, valueClass });
     }
     return dlmsCommand('2.2', MESSAGE_CODE.CS01a, false, ctx, (c) => topUpCommand({ counter: c, utrn }), counter);
   },
@@ -211,7 +209,7 @@ const updatePaymentMode: ServiceRequestDefinition = {
   target: 'esme',
   build(params, ctx) {
     const mode = params.mode;
-    const at = dateParam(params, 'executionDateTime') ?? 'now';
+    const at = dateParam(params, 'executeAt') ?? 'now';
     if (mode === 'credit') return dlmsCommand('1.6', MESSAGE_CODE.ECS02, true, ctx, (counter) => paymentModeToCreditCommand({ counter, creditChargeConfiguration: CREDIT_CHARGES, activationTime: at }));
     if (mode !== 'prepayment') throw new RequestParamsError(`params.mode is credit or prepayment, got ${JSON.stringify(mode)}`);
     const disablementThreshold = Math.round(moneyParam(params, 'disablementThreshold', 0) * CURRENCY_UNITS_PER_POUND);
@@ -221,8 +219,8 @@ const updatePaymentMode: ServiceRequestDefinition = {
   },
   interpret: (m, params) =>
     dlmsOutcome(m, () => {
-      const at = typeof params.executionDateTime === 'string' ? params.executionDateTime : null;
-      return { mode: params.mode ?? null, executionDateTime: at, scheduled: at !== null };
+      const at = typeof params.executeAt === 'string' ? params.executeAt : null;
+      return { mode: params.mode ?? null, executeAt: at, scheduled: at !== null };
     }),
 };
 
@@ -259,11 +257,11 @@ const setImportMpan: ServiceRequestDefinition = {
   name: 'Set Device Configuration (Import MPxN)',
   target: 'esme',
   build(params, ctx) {
-    const mpan = stringParam(params, 'mpan')!;
-    if (!/^(\d{13}){1,2}$/.test(mpan)) throw new RequestParamsError(`params.mpan is a 13-digit MPAN (26 digits for twin elements), got ${JSON.stringify(mpan)}`);
+    const mpan = stringParam(params, 'mpxn')!;
+    if (!/^(\d{13}){1,2}$/.test(mpan)) throw new RequestParamsError(`params.mpxn is a 13-digit MPAN (26 digits for twin elements), got ${JSON.stringify(mpan)}`);
     return dlmsCommand('6.20.1', MESSAGE_CODE.ECS39a, false, ctx, (counter) => setImportMpanCommand({ counter, mpan }));
   },
-  interpret: (m, params) => dlmsOutcome(m, () => ({ mpan: params.mpan ?? null })),
+  interpret: (m, params) => dlmsOutcome(m, () => ({ mpan: params.mpxn ?? null })),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -353,7 +351,7 @@ const updateSecurityCredentials: ServiceRequestDefinition = {
     };
     const path = params.certificationPath;
     if (!Array.isArray(path) || path.some((p) => typeof p !== 'string')) throw new RequestParamsError('params.certificationPath is a list of DER certificates in hex');
-    const executionDateTime = dateParam(params, 'executionDateTime');
+    const executionDateTime = dateParam(params, 'executeAt');
     const floor = BigInt(stringParam(params, 'floorCounter', false) ?? '0');
     const counter = takeCounter(ctx);
     const payload = buildUpdateSecurityCredentialsCommand({

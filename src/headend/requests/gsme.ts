@@ -23,7 +23,8 @@ import {
   type ZclScalar,
 } from '../../gbcs/payload/gbz/index.ts';
 import type { Json } from '../../gbcs/payload/types.ts';
-import { generateUtrn, MAX_TOP_UP_VALUE, type UtrnValueClass } from '../../gbcs/utrn.ts';
+import { generateUtrn } from '../../gbcs/utrn.ts';
+import { moneyParamGbp, topUpValue } from './top-up-value.ts';
 import type { CommandSpec } from '../headend.ts';
 import { RequestParamsError, type RequestContext, type RequestOutcome, type RequestParams, type ServiceRequestDefinition } from './types.ts';
 
@@ -99,13 +100,6 @@ function optionalInstant(params: RequestParams, name: string, now: number): numb
 }
 
 /** Money as a number of pounds or `{ value, unit: 'GBP' | 'p' }`. */
-function optionalMoneyGbp(params: RequestParams, name: string): number | undefined {
-  const v = params[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'object' && !Array.isArray(v) && typeof v.value === 'number' && (v.unit === 'GBP' || v.unit === 'p')) return v.unit === 'GBP' ? v.value : v.value / 100;
-  throw new RequestParamsError(`${name} must be an amount of money, got ${JSON.stringify(v)}`);
-}
 
 const utcSeconds = (ms: number) => Math.floor((ms - EPOCH_2000_MS) / 1000);
 
@@ -238,20 +232,6 @@ function topUpUtrn(params: RequestParams, ctx: RequestContext, target: Eui): { u
   return { utrn: generateUtrn({ supplierPrepaymentKey, devicePublicKey, originator: supplier, target, counter, value, valueClass }), counter };
 }
 
-function topUpValue(params: RequestParams): { value: number; valueClass: UtrnValueClass } {
-  const value = optionalNumber(params, 'value');
-  const valueClass = optionalString(params, 'valueClass');
-  if (value !== undefined) {
-    if (valueClass !== 'pennies' && valueClass !== 'pounds') throw new RequestParamsError('valueClass must be pennies or pounds');
-    return { value, valueClass };
-  }
-  const gbp = optionalMoneyGbp(params, 'amount');
-  if (gbp === undefined) throw new RequestParamsError('a top-up needs a utrn, an amount, or a value and valueClass');
-  const pennies = Math.round(gbp * 100);
-  if (pennies >= 0 && pennies <= MAX_TOP_UP_VALUE) return { value: pennies, valueClass: 'pennies' };
-  if (pennies % 100 === 0 && pennies / 100 <= MAX_TOP_UP_VALUE) return { value: pennies / 100, valueClass: 'pounds' };
-  throw new RequestParamsError(`£${gbp} cannot be one UTRN: at most ${MAX_TOP_UP_VALUE} pennies, or ${MAX_TOP_UP_VALUE} whole pounds`);
-}
 
 const topUp: ServiceRequestDefinition = {
   srv: '2.2',
@@ -283,7 +263,7 @@ const updatePaymentMode: ServiceRequestDefinition = {
     if (mode !== 'credit' && mode !== 'prepayment') throw new RequestParamsError('mode must be credit or prepayment');
     const executeAt = optionalInstant(params, 'executeAt', ctx.now) ?? optionalInstant(params, 'executionDateTime', ctx.now);
     const cancel = params.cancel === true;
-    const cutOffGbp = optionalMoneyGbp(params, 'cutOff');
+    const cutOffGbp = moneyParamGbp(params, 'cutOff');
     const message = changePaymentModeCommand({
       issuerEventId: utcSeconds(ctx.now),
       implementationDateTime: cancel ? UTC_NONE : executeAt === undefined ? 0 : utcSeconds(executeAt),
