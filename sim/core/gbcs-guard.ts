@@ -1,6 +1,6 @@
 import { normaliseEui, type Eui } from '../../src/crypto/eui.ts';
 import type { KeyStore } from '../../src/crypto/keystore.ts';
-import { useCaseByMessageCode } from '../../src/gbcs/catalogue.ts';
+import { serviceRequest, useCaseByMessageCode } from '../../src/gbcs/catalogue.ts';
 import { GbcsDecodeError } from '../../src/gbcs/errors.ts';
 import { decodeFrame, encodeCiphered, encodeGeneralSigning, type CraFlag, type DecodedFrame, type GroupingHeader } from '../../src/gbcs/frame.ts';
 import { GbcsSecurity, SECURITY_HEADER } from '../../src/gbcs/security.ts';
@@ -101,7 +101,7 @@ export class GbcsGuard {
     const mac = this.security.verifyMac(frame);
     if (mac !== 'valid') return { ok: false, reason: 'bad-mac', detail: `MAC ${mac}`, frame };
     if (!this.trusted.has(h.originator)) return { ok: false, reason: 'unknown-sender', detail: `originator ${h.originator} is not a trust anchor of this device`, frame };
-    const critical = useCaseByMessageCode(h.other.messageCode)?.critical === true;
+    const critical = isCriticalCommand(h.other.messageCode);
     const signed = (frame.signature?.length ?? 0) > 0;
     if (critical && !signed) return { ok: false, reason: 'unsigned-critical', detail: `message code 0x${h.other.messageCode.toString(16).padStart(4, '0')} is critical and carries no signature`, frame };
     if (signed) {
@@ -114,15 +114,16 @@ export class GbcsGuard {
     return { ok: true, frame, critical: critical || signed };
   }
 
-  /** The response to an admitted command: same message code and counter; signed if the command was critical. */
+  /**
+   * The response to an admitted command: same message code and counter, and the supplementary remote party a
+   * DCC-originated command named (the RTDS echoes it); signed if the command was critical.
+   */
   respond(command: DecodedFrame, payload: Uint8Array, options: { signed: boolean; dateTime?: Uint8Array }): Uint8Array {
-    const header: GroupingHeader = {
-      cra: 2,
-      counter: command.header.counter,
-      originator: this.eui,
-      recipient: command.header.originator,
-      other: { messageCode: command.header.other.messageCode },
-    };
+    const { messageCode, supplementaryRemotePartyId, supplementaryRemotePartyCounter } = command.header.other;
+    const other: GroupingHeader['other'] = { messageCode };
+    if (supplementaryRemotePartyId !== undefined) other.supplementaryRemotePartyId = supplementaryRemotePartyId;
+    if (supplementaryRemotePartyId !== undefined && supplementaryRemotePartyCounter !== undefined) other.supplementaryRemotePartyCounter = supplementaryRemotePartyCounter;
+    const header: GroupingHeader = { cra: 2, counter: command.header.counter, originator: this.eui, recipient: command.header.originator, other };
     if (options.dateTime) header.dateTime = options.dateTime;
     return this.seal(header, payload, options.signed);
   }
@@ -167,3 +168,16 @@ export class GbcsGuard {
 }
 
 export type { CraFlag };
+
+/**
+ * Whether a device must see the supplier's signature on a command: the use case's own message type where GBCS
+ * fixes it, otherwise (CS02b and others that GBCS decides per request) critical when any DUIS request that
+ * carries it is: a device cannot tell which request a command came from, so it asks for the stronger proof.
+ */
+export function isCriticalCommand(messageCode: number): boolean {
+  const uc = useCaseByMessageCode(messageCode);
+  if (!uc) return false;
+  if (uc.critical !== undefined) return uc.critical;
+  const requests = uc.serviceRequests.map((s) => serviceRequest(s)).filter((r) => r !== undefined);
+  return requests.some((r) => r.critical);
+}
