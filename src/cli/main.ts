@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDecodeCommand } from './decode.ts';
+import { registerEvidenceCommands } from './evidence.ts';
 import { registerFwCommands } from './fw.ts';
 import { registerKeysCommands } from './keys.ts';
 
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
   registerDecodeCommand(program);
   registerKeysCommands(program);
   registerFwCommands(program);
+  registerEvidenceCommands(program);
   return program;
 }
 
