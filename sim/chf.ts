@@ -1,22 +1,21 @@
+import { equalBytes } from '../src/bytes.ts';
 import { normaliseEui, type Eui } from '../src/crypto/eui.ts';
 import { GbcsDecodeError } from '../src/gbcs/errors.ts';
-import { decodeFrame } from '../src/gbcs/frame.ts';
+import { decodeFrame, type DecodedFrame } from '../src/gbcs/frame.ts';
+import type { Random } from '../src/time/random.ts';
 import type { Envelope } from '../src/transport/envelope.ts';
+import { NoRouteError } from '../src/transport/errors.ts';
 import { ZclDecodeError } from '../src/zcl/errors.ts';
 import { unwrapTunnel, wrapGbcsInTunnel } from '../src/zcl/tunnel.ts';
+import { ChfDeviceLog, type DeviceLogEntry, type HanDeviceType } from './chf/device-log.ts';
+import { CHF_MESSAGE_CODE, deviceLogChangedAlert, registerDeviceLogUseCases } from './chf/device-log-use-cases.ts';
+import { CHF_FIRMWARE_MESSAGE_CODE, firmwareTransferAlert, readFirmwareVersionHandler, type FirmwareTransfer } from './chf/firmware.ts';
+import { admitJoin, admitRejoin, linkQualityFor, type Admission } from './chf/han-admission.ts';
 import type { DeviceEnvironment } from './core/device.ts';
 import { GbcsDevice, type GbcsDeviceOptions } from './core/gbcs-device.ts';
-import { decodeHan, encodeHan, HanMessageError, joinProof, type HanMessage } from './core/han.ts';
+import { decodeHan, encodeHan, hashTcLinkKey, HanMessageError, installCodeKey, type HanMessage } from './core/han.ts';
 
-export type HanDeviceType = 'ESME' | 'GSME' | 'PPMID' | 'IHD' | 'HCALCS' | 'GPF';
-
-/** One entry of the CHF device log (the HAN whitelist). */
-export interface DeviceLogEntry {
-  eui: Eui;
-  deviceType: HanDeviceType;
-  installCode: Uint8Array;
-  joined: boolean;
-}
+export type { DeviceLogEntry, HanDeviceType } from './chf/device-log.ts';
 
 /** Something the hub could not pass on, kept for the record rather than lost. */
 export interface RoutingIncident {
@@ -38,24 +37,33 @@ export interface CommsHubOptions extends GbcsDeviceOptions {
   headEnd: string;
   panId?: number;
   channel?: number;
+  /** The extended PAN id of the network it forms: its own EUI unless given; CCS03 sets the restored one. */
+  extendedPanId?: Eui;
   firmwareVersion?: number;
+  deviceLogCapacity?: number;
 }
+
+export const DEFAULT_DEVICE_LOG_CAPACITY = 16;
+const HAN_DEVICE_TYPES = new Set<string>(['ESME', 'GSME', 'PPMID', 'IHD', 'HCALCS', 'GPF']);
 
 /**
  * The Comms Hub Function: on the WAN side it takes GBCS from the head-end; commands for itself it answers,
  * commands for HAN devices it forwards inside ZigBee Smart Energy Tunneling frames (cluster 0x0704) to devices
  * that are in its device log and joined, and what they answer it passes back. GPF and GSME traffic goes to the
- * Gas Proxy Function. Joins are accepted only from devices in the device log that prove their install code.
+ * Gas Proxy Function. Joins are accepted only from devices in the device log that prove their install code
+ * (or, after a restore, the TC link key whose hash the log holds); every change of the log is backed up to the
+ * DCC with a CS14 alert.
  */
 export class CommsHub extends GbcsDevice {
   readonly kind = 'CHF';
-  readonly deviceLog = new Map<Eui, DeviceLogEntry>();
+  readonly deviceLog: ChfDeviceLog;
   readonly incidents: RoutingIncident[] = [];
   panId: number;
   channel: number;
   firmwareVersion: number;
   gpf: GasProxy | undefined;
   private readonly headEnd: string;
+  private readonly linkRandom: Random;
   private tunnelSeq = 0;
 
   constructor(env: DeviceEnvironment, eui: Eui, options: CommsHubOptions) {
@@ -64,6 +72,22 @@ export class CommsHub extends GbcsDevice {
     this.panId = options.panId ?? this.random.int(1, 0xfff0);
     this.channel = options.channel ?? this.random.pick([11, 15, 20, 25]);
     this.firmwareVersion = options.firmwareVersion ?? 0x00010000;
+    this.linkRandom = this.random.fork('han-links');
+    this.deviceLog = new ChfDeviceLog({ extendedPanId: options.extendedPanId ?? this.eui, capacity: options.deviceLogCapacity ?? DEFAULT_DEVICE_LOG_CAPACITY });
+    registerDeviceLogUseCases((codes, handler) => this.useCase(codes, handler), {
+      deviceLog: this.deviceLog,
+      now: () => this.deviceTime(),
+      nextAlertCounter: () => this.guard.nextAlertCounter,
+      discard: (frame, detail) => this.discard(frame, detail),
+      dropFromHan: (entry) => this.dropFromHan(entry),
+      formNetwork: () => {
+        this.clock.setTimer(0, () => void this.formNetwork().catch((e: unknown) => this.onHandlerError(e)));
+      },
+    });
+    this.useCase(
+      CHF_FIRMWARE_MESSAGE_CODE.ECS52,
+      readFirmwareVersionHandler(() => this.firmwareVersion, (frame, detail) => this.discard(frame, detail)),
+    );
   }
 
   /** A hub in service is commissioned by being installed; its own use cases need no further step. */
@@ -71,16 +95,26 @@ export class CommsHub extends GbcsDevice {
     return true;
   }
 
+  get extendedPanId(): Eui {
+    return this.deviceLog.extendedPanId;
+  }
+
+  /**
+   * Rig set-up, outside GBCS: the device is in the log as a finished installation leaves it (its TC link key
+   * already established, so its join changes nothing and raises no CS14). GBCS's own way in is CCS01 (8.11).
+   */
   addToDeviceLog(eui: Eui, deviceType: HanDeviceType, installCode: Uint8Array): void {
-    const id = normaliseEui(eui);
-    const existing = this.deviceLog.get(id);
-    // GBCS CCS01: a device already in the log keeps its entry; the new install code is discarded.
-    if (existing) return;
-    this.deviceLog.set(id, { eui: id, deviceType, installCode: Uint8Array.from(installCode), joined: false });
+    this.deviceLog.add(eui, installCode, { deviceType, hashedTcLinkKey: hashTcLinkKey(installCodeKey(installCode)) });
   }
 
   removeFromDeviceLog(eui: Eui): boolean {
-    return this.deviceLog.delete(normaliseEui(eui));
+    return this.deviceLog.remove(eui) !== undefined;
+  }
+
+  /** CCS08: reports to the DCC how the transfer of a firmware image to a HAN device ended (signed, as the RTDS). */
+  async raiseFirmwareTransferAlert(t: Omit<FirmwareTransfer, 'at'>): Promise<void> {
+    const payload = firmwareTransferAlert({ ...t, at: this.deviceTime() });
+    await this.toWan([this.guard.alert(this.acb(), CHF_FIRMWARE_MESSAGE_CODE.CCS08, payload, { signed: true })]);
   }
 
   protected async handle(envelope: Envelope): Promise<void> {
@@ -91,6 +125,16 @@ export class CommsHub extends GbcsDevice {
 
   private incident(i: Omit<RoutingIncident, 'at'>): void {
     this.incidents.push({ at: this.clock.now(), ...i });
+  }
+
+  private discard(frame: DecodedFrame, detail: string): void {
+    this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode, originator: frame.header.originator });
+  }
+
+  private acb(): Eui {
+    const acb = this.guard.trustAnchor('acb');
+    if (!acb) throw new Error(`hub ${this.eui} trusts no Access Control Broker to send its alerts to`);
+    return acb;
   }
 
   /** Sends GBCS frames to the head-end; the GPF uses it for a sleepy GSME's late responses and for its own alerts. */
@@ -115,10 +159,12 @@ export class CommsHub extends GbcsDevice {
       return;
     }
     if (!entry.joined) {
+      entry.framesFailed++;
       this.incident({ what: 'not-joined', detail: `${recipient} has not joined the HAN`, device: recipient });
       return;
     }
     this.tunnelSeq = (this.tunnelSeq + 1) & 0xff;
+    entry.framesDelivered++;
     await this.transmit(recipient, 'zcl', wrapGbcsInTunnel(tunnelIdFor(recipient), this.tunnelSeq, bytes, 'serverToClient'));
   }
 
@@ -136,6 +182,8 @@ export class CommsHub extends GbcsDevice {
       this.incident({ what: 'malformed-han-frame', detail: e.message, device: envelope.from });
       return;
     }
+    entry.lastHeardAt = this.deviceTime();
+    entry.framesDelivered++;
     await this.toWan([data]);
   }
 
@@ -148,22 +196,59 @@ export class CommsHub extends GbcsDevice {
       this.incident({ what: 'malformed-han-frame', detail: e.message, device: envelope.from });
       return;
     }
+    const entry = this.deviceLog.get(envelope.from);
     if (message.type === 'leave') {
-      const entry = this.deviceLog.get(envelope.from);
       if (entry) entry.joined = false;
       return;
     }
-    if (message.type !== 'join-request') return;
-    const entry = this.deviceLog.get(envelope.from);
-    const refuse = async (reason: string) => {
+    let admission: Admission;
+    if (message.type === 'join-request') admission = admitJoin(entry, { ...message, device: envelope.from }, this.eui, this.deviceTime());
+    else if (message.type === 'rejoin-request') admission = admitRejoin(entry, { ...message, device: envelope.from }, this.eui);
+    else return;
+    if (!admission.ok || !entry) {
+      const reason = admission.ok ? 'not in the device log' : admission.reason;
       this.incident({ what: 'join-refused', detail: reason, device: envelope.from });
       await this.transmit(envelope.from, 'han', encodeHan({ type: 'join-response', status: 'refused', reason }));
-    };
-    if (!entry) return refuse(`${envelope.from} is not in the device log`);
-    const expected = joinProof(entry.installCode, envelope.from, this.eui, message.nonce);
-    if (Buffer.compare(Buffer.from(expected), Buffer.from(message.proof)) !== 0) return refuse('install code proof does not match the device log');
+      return;
+    }
+    const keyChanged = !entry.hashedTcLinkKey || !equalBytes(entry.hashedTcLinkKey, admission.hashedTcLinkKey);
+    entry.hashedTcLinkKey = admission.hashedTcLinkKey;
     entry.joined = true;
-    await this.transmit(envelope.from, 'han', encodeHan({ type: 'join-response', status: 'accepted', panId: this.panId, channel: this.channel }));
+    entry.lastHeardAt = this.deviceTime();
+    entry.link ??= linkQualityFor(this.linkRandom.fork(entry.eui));
+    if (message.type === 'join-request' && HAN_DEVICE_TYPES.has(message.deviceType)) entry.deviceType = message.deviceType as HanDeviceType;
+    await this.transmit(envelope.from, 'han', encodeHan({ type: 'join-response', status: 'accepted', panId: this.panId, channel: this.channel, extendedPanId: this.extendedPanId }));
+    // GBCS CS14: a TC link key newly established changes the log's backup.
+    if (keyChanged) await this.raiseDeviceLogChanged();
+  }
+
+  private async raiseDeviceLogChanged(): Promise<void> {
+    const payload = deviceLogChangedAlert(this.guard.nextAlertCounter, this.deviceTime(), this.deviceLog.backup());
+    await this.toWan([this.guard.alert(this.acb(), CHF_MESSAGE_CODE.CS14, payload)]);
+  }
+
+  /** CCS02: a device taken off the log is told to leave the HAN. */
+  private async dropFromHan(entry: DeviceLogEntry): Promise<void> {
+    if (!entry.joined) return;
+    entry.joined = false;
+    await this.sendOnHan(entry.eui, { type: 'leave', device: entry.eui });
+  }
+
+  /** After CCS03: the network comes up with the restored extended PAN id, and the devices of the log hear it. */
+  private async formNetwork(): Promise<void> {
+    for (const entry of this.deviceLog.entries) {
+      if (entry.joined || !entry.hashedTcLinkKey) continue;
+      await this.sendOnHan(entry.eui, { type: 'beacon', extendedPanId: this.extendedPanId, panId: this.panId, channel: this.channel });
+    }
+  }
+
+  /** Radio: a device that is not there simply does not hear it. */
+  private async sendOnHan(to: Eui, message: HanMessage): Promise<void> {
+    try {
+      await this.transmit(normaliseEui(to), 'han', encodeHan(message));
+    } catch (e) {
+      if (!(e instanceof NoRouteError)) throw e;
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import type { DlmsData } from '../../src/gbcs/payload/dlms/data.ts';
 import { RESULT } from '../../src/gbcs/payload/dlms/results.ts';
 import { readDeviceLogResponse, readDeviceLogsResponse, type ActiveDevice, type DeviceLogBackup as DlmsBackup } from '../../src/gbcs/payload/dlms/use-cases.ts';
 import { array, dateTimeString, octetString, structure } from '../../src/gbcs/payload/dlms/values.ts';
+import type { DecodedFrame } from '../../src/gbcs/frame.ts';
 import type { CommandContext, UseCaseHandler, UseCaseReply } from '../core/gbcs-device.ts';
 import type { ChfDeviceLog, DeviceLogBackup, DeviceLogEntry } from './device-log.ts';
 import { attribute, decodeAccessRequest, DEVICE_LOG, failed, HISTORIC_DEVICE_LOG, itemsOf, method, octets } from './dlms.ts';
@@ -31,7 +32,7 @@ export interface DeviceLogHost {
   /** The originator counter the hub's next alert carries: its DLMS invoke id. */
   nextAlertCounter(): bigint;
   /** A command the hub cannot read is discarded, and the reason recorded. */
-  discard(detail: string): void;
+  discard(frame: DecodedFrame, detail: string): void;
   /** CCS02 took a device off the log: it is told to leave the HAN. */
   dropFromHan(entry: DeviceLogEntry): Promise<void>;
   /** CCS03 restored a log: the hub forms its network with the restored identity, after its response. */
@@ -58,7 +59,7 @@ export function registerDeviceLogUseCases(register: UseCaseRegistrar, host: Devi
   const dlms = (handle: (request: AccessRequest, ctx: CommandContext) => UseCaseReply | Promise<UseCaseReply>): UseCaseHandler => (ctx) => {
     const request = decodeAccessRequest(ctx.frame.payload);
     if (!request) {
-      host.discard('the payload is not a DLMS access-request');
+      host.discard(ctx.frame, 'the payload is not a DLMS access-request');
       return undefined;
     }
     return handle(request, ctx);

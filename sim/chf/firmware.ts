@@ -3,6 +3,7 @@ import { ALERT, buildFirmwareTransferAlert, type FIRMWARE_TRANSFER_RESPONSE_CODE
 import { encodeApdu, type AccessRequest } from '../../src/gbcs/payload/dlms/apdu.ts';
 import { readFirmwareVersionResponse } from '../../src/gbcs/payload/dlms/use-cases.ts';
 import { RESULT } from '../../src/gbcs/payload/dlms/results.ts';
+import type { DecodedFrame } from '../../src/gbcs/frame.ts';
 import type { UseCaseHandler } from '../core/gbcs-device.ts';
 import { decodeAccessRequest, failed, itemsOf, type Item } from './dlms.ts';
 
@@ -19,14 +20,14 @@ export function firmwareVersionBytes(version: number): Uint8Array {
 }
 
 /** ECS52 for the hub: the same DLMS read as an ESME's, answered with the hub's 4-octet version. */
-export function readFirmwareVersionHandler(host: { firmwareVersion: number; discard(detail: string): void }): UseCaseHandler {
+export function readFirmwareVersionHandler(version: () => number, discard: (frame: DecodedFrame, detail: string) => void): UseCaseHandler {
   return ({ frame }) => {
     const request = decodeAccessRequest(frame.payload);
     if (!request) {
-      host.discard('the payload is not a DLMS access-request');
+      discard(frame, 'the payload is not a DLMS access-request');
       return undefined;
     }
-    return { payload: readFirmwareVersion(request, host.firmwareVersion) };
+    return { payload: readFirmwareVersion(request, version()) };
   };
 }
 

@@ -43,7 +43,7 @@ export abstract class HanDevice extends GbcsDevice {
   }
 
   /** Rejoins a hub that formed its network with this device's extended PAN id, with the TC link key it holds. */
-  async rejoin(hub: Eui): Promise<void> {
+  async rejoinWithLinkKey(hub: Eui): Promise<void> {
     if (!this.linkKeyHash) throw new Error(`${this.eui} holds no TC link key to rejoin with`);
     this.hub = normaliseEui(hub);
     this.network = 'joining';
@@ -99,9 +99,9 @@ export abstract class HanDevice extends GbcsDevice {
       if (!(e instanceof HanMessageError)) throw e;
       return;
     }
-    // A device that lost its hub rejoins the first hub it hears forming its network again (hub replacement).
+    // A device off its network rejoins the first hub it hears forming that network again (hub replacement).
     if (message.type === 'beacon') {
-      if (this.network === 'lost' && this.linkKeyHash && message.extendedPanId === this.extendedPanId) await this.rejoin(envelope.from);
+      if (this.network !== 'joined' && this.linkKeyHash && message.extendedPanId === this.extendedPanId) await this.rejoinWithLinkKey(envelope.from);
       return;
     }
     if (envelope.from !== this.hub) return;

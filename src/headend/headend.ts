@@ -32,6 +32,11 @@ export interface CommandSpec {
   /** Signed by the sender's DS key (General Signing with signature) before the ACB MACs it. */
   critical: boolean;
   sender?: Sender;
+  /**
+   * The user a DCC-originated command is sent for (commands to the Comms Hub, 8.7.2 joins): the ACB sends it, the
+   * header names this party and its own counter as the supplementary remote party, as the RTDS shows.
+   */
+  onBehalfOf?: Sender;
   /** 12-byte COSEM date-time, for future-dated commands. */
   dateTime?: Uint8Array;
   /** The counter to use; the head-end's own next counter for the sender otherwise. */
@@ -137,6 +142,11 @@ export class HeadEnd {
     const counter = spec.counter ?? this.nextCounter(originator, spec.topUpCounter);
     if (spec.counter !== undefined && spec.counter > (this.counters.get(originator) ?? 0n)) this.counters.set(originator, spec.counter);
     const header: GroupingHeader = { cra: 1, counter, originator, recipient: normaliseEui(spec.target), other: { messageCode: spec.messageCode } };
+    if (spec.onBehalfOf) {
+      const party = this.senderEui(spec.onBehalfOf);
+      header.other.supplementaryRemotePartyId = party;
+      header.other.supplementaryRemotePartyCounter = this.nextCounter(party);
+    }
     if (spec.dateTime) header.dateTime = spec.dateTime;
     let signature: Uint8Array = new Uint8Array(0);
     if (spec.critical) {

@@ -21,6 +21,8 @@ export interface MqttEndpoint {
 export interface SerialEndpoint {
   readonly path: string;
   readonly baud: number;
+  /** The address (EUI) of this role's device among those the rig adapter hosts; needed when it hosts several. */
+  readonly device?: string;
 }
 
 export type RoleBinding = { readonly kind: 'simulated' } | { readonly kind: 'serial'; readonly serial: SerialEndpoint } | { readonly kind: 'mqtt'; readonly mqtt: MqttEndpoint };
@@ -51,9 +53,20 @@ const mqttEndpoint = closedObject({
   passwordEnv: z.string().regex(ENV_NAME, { error: 'not an environment variable name' }).optional(),
 });
 
+const DEVICE_ADDRESS = /^[A-Za-z0-9._:~-]{1,128}$/;
+
+/** An EUI such as 0011223344556677 is a number to YAML unless quoted, and too long a one to survive as a number. */
+const deviceAddress: z.ZodType<string, unknown> = z.unknown().transform((raw, ctx) => {
+  if (typeof raw === 'string' && DEVICE_ADDRESS.test(raw)) return raw;
+  if (typeof raw === 'number') reject(ctx, 'YAML read this device address as a number; quote it', 'quoted text such as "0011223344556677"');
+  else reject(ctx, 'not a device address', '1-128 of A-Z a-z 0-9 . _ : ~ -');
+  return z.NEVER;
+});
+
 const serialEndpoint = closedObject({
   path: z.string().min(1),
   baud: z.int().positive(),
+  device: deviceAddress.optional(),
 });
 
 function mqttProblems(raw: unknown, prefix: PropertyKey[]): Problem[] {
@@ -62,7 +75,7 @@ function mqttProblems(raw: unknown, prefix: PropertyKey[]): Problem[] {
     : [];
 }
 
-const BINDING_EXPECTED = 'simulated, { serial: { path, baud } } or { mqtt: { url, username, password } }';
+const BINDING_EXPECTED = 'simulated, { serial: { path, baud, device? } } or { mqtt: { url, username, password } }';
 
 const roleBinding: z.ZodType<RoleBinding, unknown> = z.unknown().transform((raw, ctx) => {
   if (raw === 'simulated' || raw === null) return { kind: 'simulated' } as const;
@@ -73,7 +86,7 @@ const roleBinding: z.ZodType<RoleBinding, unknown> = z.unknown().transform((raw,
   }
   if (kind === 'serial') {
     const parsed = parseWith(ctx, closedObject({ serial: serialEndpoint }), raw);
-    return parsed.ok ? ({ kind, serial: parsed.value.serial } as const) : z.NEVER;
+    return parsed.ok ? ({ kind, serial: withoutUndefined(parsed.value.serial) } as const) : z.NEVER;
   }
   const parsed = parseWith(ctx, closedObject({ mqtt: mqttEndpoint }), raw, mqttProblems(raw.mqtt, ['mqtt']));
   return parsed.ok ? ({ kind, mqtt: withoutUndefined(parsed.value.mqtt) } as const) : z.NEVER;

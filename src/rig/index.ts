@@ -1,0 +1,10 @@
+export { FLAG, ESCAPE, DEFAULT_MAX_PAYLOAD_BYTES, crc32, encodeFrame, FrameDecoder, FrameError, type FrameErrorKind, type DecodedItem, type FramingOptions } from './framing.ts';
+export { RIG_PROTOCOL_VERSION, encodeRigMessage, decodeRigMessage, type RigMessage, type Hello, type Identify, type Report } from './adapter-protocol.ts';
+export { RigLinkError, RigProtocolError, AdapterReportError } from './errors.ts';
+export { SerialBus, type SerialBusOptions, type SerialBusState, type AdapterIdentity } from './serial-bus.ts';
+export type { SerialBinding } from './serial-line.ts';
+export { AdapterEmulator, type AdapterEmulatorOptions } from './adapter-emulator.ts';
+export { byteLinkOverStream, type ByteLink } from './byte-link.ts';
+export { MockRigLine } from './mock-line.ts';
+export { RigLock, RigLockedError, acquireRigLock, defaultLockDirectory, DEFAULT_LOCK_TTL_MS, type RigLockRecord, type AcquireRigLockOptions } from './lock.ts';
+export { bindRig, RigBindingError, type BindRigOptions, type BoundRig, type BoundRole } from './binding.ts';
