@@ -20,6 +20,9 @@ export type Admission =
   | { ok: true; frame: DecodedFrame; critical: boolean }
   | { ok: false; reason: RefusalReason; detail: string; frame?: DecodedFrame };
 
+/** CS01a (ESME) and CS01b (GSME): top-ups, whose counters the UTRN cache checks. */
+const TOP_UP_CODES = new Set([0x0007, 0x0097]);
+
 /** Organisations a device trusts, by EUI: their public keys are in the device's key store. */
 export type TrustedRole = 'acb' | 'supplier' | 'networkOperator' | 'device';
 
@@ -108,9 +111,13 @@ export class GbcsGuard {
       const sig = this.security.verifySignature(frame);
       if (sig !== 'valid') return { ok: false, reason: 'bad-signature', detail: `signature ${sig === 'unverifiable' ? 'by a key this device does not hold' : 'does not verify'}`, frame };
     }
-    const last = this.lastAccepted.get(h.originator);
-    if (last !== undefined && h.counter <= last) return { ok: false, reason: 'replayed-counter', detail: `counter ${h.counter} is not above ${last}, the last accepted from ${h.originator}`, frame };
-    this.lastAccepted.set(h.originator, h.counter);
+    // Top-ups may arrive out of order (a UTRN is made when sold and sent when it is); their replay protection is
+    // the meter's UTRN counter cache, not the strictly increasing command counter.
+    if (!TOP_UP_CODES.has(h.other.messageCode)) {
+      const last = this.lastAccepted.get(h.originator);
+      if (last !== undefined && h.counter <= last) return { ok: false, reason: 'replayed-counter', detail: `counter ${h.counter} is not above ${last}, the last accepted from ${h.originator}`, frame };
+      this.lastAccepted.set(h.originator, h.counter);
+    }
     return { ok: true, frame, critical: critical || signed };
   }
 

@@ -3,12 +3,14 @@ import { registerDecodeCommand } from './decode.ts';
 import { registerEvidenceCommands } from './evidence.ts';
 import { registerFwCommands } from './fw.ts';
 import { registerKeysCommands } from './keys.ts';
+import { registerRunCommands } from './run.ts';
 
 export function buildProgram(): Command {
   const program = new Command('hanlab')
     .description('Hardware-in-the-loop test harness and device simulator for GB smart metering (SMETS2)')
     .version('0.1.0')
     .showHelpAfterError();
+  registerRunCommands(program);
   registerDecodeCommand(program);
   registerKeysCommands(program);
   registerFwCommands(program);

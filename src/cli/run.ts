@@ -1,8 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConsoleReporter } from '../evidence/console-reporter.ts';
+import { HtmlReportReporter } from '../evidence/html-report.ts';
 import { JsonlEvidenceWriter } from '../evidence/jsonl-writer.ts';
+import { EVIDENCE_LOG_FILE, writeManifest } from '../evidence/manifest.ts';
+import { manifestSignerFromPem } from '../evidence/manifest-signer.ts';
+import { hanlabVersion, type ExitCriteriaRecord, type RunFacts } from '../evidence/run-facts.ts';
 import { JunitReporter } from '../evidence/junit.ts';
 import { EventStream, type Reporter } from '../evidence/reporter.ts';
 import { ResultsCollector } from '../evidence/results.ts';
@@ -35,6 +39,7 @@ interface RunOptions {
   exitCriteria?: string;
   junit?: string;
   evidence?: string;
+  signKey?: string;
   broker?: string;
   brokerUsername?: string;
   brokerPassword?: string;
@@ -83,7 +88,8 @@ export function registerRunCommands(program: Command): void {
     .option('--matrix <file>', 'configuration sets: run the suite once per set')
     .option('--exit-criteria <criteria>', `exit gate, e.g. "pass-rate>=95%,critical-failures=0" (default ${DEFAULT_EXIT_CRITERIA})`)
     .option('--junit <file>', 'write JUnit XML')
-    .option('--evidence <dir>', 'write evidence.jsonl (every frame and outcome, hash-chained) into this folder')
+    .option('--evidence <dir>', 'write the run\'s evidence into this folder: evidence.jsonl (every frame and outcome, hash-chained), junit.xml, report.html, signed manifest.json')
+    .option('--sign-key <pem>', 'private key (PEM) that signs the evidence manifest (default: a labelled test key)')
     .option('--broker <url>', 'use this MQTT broker instead of the rig file\'s bus')
     .option('--broker-username <name>')
     .option('--broker-password <password>')
@@ -153,21 +159,33 @@ async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<nu
   }
   const collector = new ResultsCollector();
   const reporters: Reporter[] = [collector, new ConsoleReporter({ stream: { write: (s: string) => (io.out(s), true) } as unknown as NodeJS.WritableStream, tty: process.stdout.isTTY === true })];
+  const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
+  let exitRecord: ExitCriteriaRecord | undefined;
+  const facts = (): RunFacts => ({ hanlabVersion: hanlabVersion(), seed, rig: rig.id, ...(exitRecord ? { exitCriteria: exitRecord } : {}) });
   if (opts.junit) reporters.push(new JunitReporter(opts.junit));
   if (opts.evidence) {
     mkdirSync(opts.evidence, { recursive: true });
-    reporters.push(new JsonlEvidenceWriter(join(opts.evidence, 'evidence.jsonl')));
+    reporters.push(new JsonlEvidenceWriter(join(opts.evidence, EVIDENCE_LOG_FILE)));
+    if (!opts.junit) reporters.push(new JunitReporter(join(opts.evidence, 'junit.xml')));
+    reporters.push(new HtmlReportReporter(join(opts.evidence, 'report.html'), { facts }));
   }
   const stream = new EventStream(reporters);
-  const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
   const runId = `run-${seed}-${new Date().toISOString().replace(/[:.]/g, '')}`;
   const premises = await premisesForRig(rig, { seed });
   try {
     const runner = new ScenarioRunner({ stream, premises: premises.factory, runId, seed, retries: Number(opts.retries), jobs: Number(opts.jobs), ...(sets ? { sets } : {}), rig: rig.id });
     await runner.run(scenarios);
   } finally {
+    const results = collector.results();
+    const judged = evaluateExitCriteria(criteria, { counts: results.counts, criticalFailures: results.criticalFailures });
+    exitRecord = { text: opts.exitCriteria ?? DEFAULT_EXIT_CRITERIA, ok: judged.ok, reasons: judged.verdicts.map((v) => `${v.criterion.text}: ${v.reason}`) };
     await stream.close();
     await premises.close();
+  }
+  if (opts.evidence) {
+    const signer = opts.signKey ? manifestSignerFromPem(readFileSync(opts.signKey, 'utf8'), opts.signKey) : undefined;
+    await writeManifest(opts.evidence, { facts: facts(), ...(signer ? { signer } : {}) });
+    io.out(`evidence: ${opts.evidence} (evidence.jsonl, junit.xml, report.html, signed manifest.json; check with hanlab evidence verify)\n`);
   }
   const results = collector.results();
   const verdict = evaluateExitCriteria(criteria, { counts: results.counts, criticalFailures: results.criticalFailures });

@@ -2,7 +2,7 @@ import type { Eui } from '../crypto/eui.ts';
 import type { FrameEvent } from '../evidence/events.ts';
 import type { HeadEnd } from '../headend/headend.ts';
 import type { ServiceRequestRegistry } from '../headend/requests/registry.ts';
-import type { RequestContext } from '../headend/requests/types.ts';
+import type { RequestContext, RequestParams } from '../headend/requests/types.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Value } from './expression.ts';
 import type { Quantity } from './quantity.ts';
@@ -37,6 +37,8 @@ export interface Premises {
   /** Roles present, with their EUI-64s. */
   readonly roles: Readonly<Partial<Record<Role, Eui>>>;
   requestContext(): RequestContext;
+  /** Parameters the DCC fills in itself when a scenario leaves them out (a device's install code, the last backups). */
+  defaultParams(srv: string, params: RequestParams): RequestParams;
   /** A device's scenario-visible state (balance, paymentMode, importEnergy, firmwareVersion, network…). */
   state(role: Role): Readonly<Record<string, Value>>;
   /** Does something on the HAN or in the room; returns fields a step may capture. */

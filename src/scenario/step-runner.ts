@@ -42,6 +42,27 @@ function toValue(v: Json | undefined): Value | undefined {
   return undefined;
 }
 
+const UNIT_SUFFIXES: readonly [suffix: string, unit: Quantity['unit']][] = [
+  ['Gbp', 'GBP'],
+  ['Kwh', 'kWh'],
+  ['M3', 'm3'],
+];
+
+/**
+ * Result fields as scenarios name them: a number whose name carries its unit (`balanceGbp`, `importKwh`) is also
+ * offered as a quantity under the plain name (`balance`, `import`), so `capture: { b: balance }` keeps the unit.
+ */
+export function withQuantities(fields: Readonly<Record<string, Json>>): Record<string, Json> {
+  const out: Record<string, Json> = { ...fields };
+  for (const [key, v] of Object.entries(fields)) {
+    if (typeof v !== 'number') continue;
+    for (const [suffix, unit] of UNIT_SUFFIXES) {
+      if (key.length > suffix.length && key.endsWith(suffix) && out[key.slice(0, -suffix.length)] === undefined) out[key.slice(0, -suffix.length)] = { value: v, unit };
+    }
+  }
+  return out;
+}
+
 function field(fields: Readonly<Record<string, unknown>>, path: string): unknown {
   let at: unknown = fields;
   for (const part of path.split('.')) {
@@ -79,14 +100,16 @@ async function serviceRequest(ctx: ScenarioContext, srv: string, to: ServiceRequ
   const { premises } = ctx;
   const definition = premises.requests.get(srv, to);
   if (!definition) throw new InfrastructureError(`the head-end cannot send ${srv} to ${to}`);
-  const requestParams = toRequestParams(resolveParams(srv, params, ctx.variables), premises.clock.now());
+  const given = toRequestParams(resolveParams(srv, params, ctx.variables), premises.clock.now());
+  const requestParams = { ...premises.defaultParams(srv, given), ...given };
   const hub = premises.roles.chf;
   if (!hub) throw new InfrastructureError('no Comms Hub on these premises');
   const specs = definition.build(requestParams, premises.requestContext());
   let outcome: RequestOutcome | undefined;
   for (const spec of specs) {
     const result = await premises.run(premises.headEnd.send({ ...spec, hub }, { timeoutMs }));
-    outcome = definition.interpret(decodeMessage(result.response.bytes, premises.headEnd.security), requestParams);
+    const interpreted = definition.interpret(decodeMessage(result.response.bytes, premises.headEnd.security), requestParams);
+    outcome = { ...interpreted, fields: withQuantities(interpreted.fields) };
     if (!outcome.success) break;
   }
   if (!outcome) throw new InfrastructureError(`${srv} to ${to} built no command`);
@@ -104,7 +127,8 @@ async function attack(ctx: ScenarioContext, step: ServiceRequestStep & { attack:
   if (!definition) throw new InfrastructureError(`the head-end cannot send ${step.srv} to ${step.to}`);
   const hub = premises.roles.chf;
   if (!hub) throw new InfrastructureError('no Comms Hub on these premises');
-  const requestParams = toRequestParams(resolveParams(step.srv, step.params, ctx.variables), premises.clock.now());
+  const given = toRequestParams(resolveParams(step.srv, step.params, ctx.variables), premises.clock.now());
+  const requestParams = { ...premises.defaultParams(step.srv, given), ...given };
   const [spec] = definition.build(requestParams, premises.requestContext());
   if (!spec) throw new InfrastructureError(`${step.srv} to ${step.to} built no command`);
   let bytes: Uint8Array;

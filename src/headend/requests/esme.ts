@@ -173,7 +173,9 @@ const topUpDevice: ServiceRequestDefinition = {
         throw e;
       }
       utrn = given.replace(/ /g, '');
-      counter = counterForUtrn(takeCounter(ctx, true), field & UTRN_COUNTER_FIELD);
+      // The UTRN's MAC covers the counter it was made with: send it under that counter when the supplier says which.
+      const madeWith = params.counter;
+      counter = typeof madeWith === 'string' ? BigInt(madeWith) : counterForUtrn(takeCounter(ctx, true), field & UTRN_COUNTER_FIELD);
     } else {
       const { value, valueClass } = topUpValue(params);
       const supplierPrepaymentKey = ctx.keys?.privateKey(ctx.parties.supplier, 'pp-ka');
@@ -272,7 +274,7 @@ const readMeterBalance: ServiceRequestDefinition = {
   name: 'Read Meter Balance',
   target: 'esme',
   build: (_params, ctx) => dlmsCommand('4.18', MESSAGE_CODE.ECS82, false, ctx, (counter) => readMeterBalanceCommand({ counter })),
-  interpret: (m) => dlmsOutcome(m, (r) => (r.data[0]?.type === 'double-long' ? { meterBalance: gbp(r.data[0].value) } : 'unexpected-response')),
+  interpret: (m) => dlmsOutcome(m, (r) => (r.data[0]?.type === 'double-long' ? { balanceGbp: gbp(r.data[0].value) } : 'unexpected-response')),
 };
 
 const PAYMENT_MODE_NAMES: Record<number, string> = { 1: 'credit', 2: 'prepayment' };

@@ -1,0 +1,50 @@
+import { GbcsDecodeError } from '../src/gbcs/errors.ts';
+import { decodeMessage, messageToJson } from '../src/gbcs/message.ts';
+import type { GbcsSecurity } from '../src/gbcs/security.ts';
+import type { EnvelopeMeta } from '../src/transport/envelope.ts';
+import { ZclDecodeError } from '../src/zcl/errors.ts';
+import { decodeZcl } from '../src/zcl/codec.ts';
+import { TUNNELING_CLUSTER_ID, unwrapTunnel } from '../src/zcl/tunnel.ts';
+import { ZCL_CLUSTER_META } from './core/metering-server.ts';
+
+export interface FrameMeaning {
+  useCase?: string;
+  messageCode?: number;
+  decoded?: Readonly<Record<string, unknown>>;
+}
+
+function gbcsMeaning(bytes: Uint8Array, security: GbcsSecurity): FrameMeaning {
+  try {
+    const m = decodeMessage(bytes, security);
+    const json = messageToJson(m) as Record<string, unknown>;
+    return { ...(m.useCase ? { useCase: m.useCase } : {}), messageCode: m.frame.header.other.messageCode, decoded: json };
+  } catch (e) {
+    if (!(e instanceof GbcsDecodeError)) throw e;
+    return { decoded: { error: e.message } };
+  }
+}
+
+/**
+ * What a frame on the simulated network means, for the evidence log: GBCS decoded (with MAC and signature
+ * verdicts from the head-end's keys), GBCS inside a ZCL Tunneling frame likewise, other ZCL by cluster and
+ * command. A frame that does not decode says so; it is never dropped.
+ */
+export function describeFrame(protocol: string, payload: Uint8Array, security: GbcsSecurity, meta: EnvelopeMeta | undefined): FrameMeaning {
+  if (protocol === 'gbcs') return gbcsMeaning(payload, security);
+  try {
+    const tunnelled = unwrapTunnel(payload);
+    const inner = gbcsMeaning(tunnelled.data, security);
+    return { ...inner, decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, gbcs: inner.decoded ?? null } };
+  } catch (e) {
+    if (!(e instanceof ZclDecodeError)) throw e;
+  }
+  const cluster = meta?.[ZCL_CLUSTER_META];
+  if (typeof cluster !== 'number' || cluster === TUNNELING_CLUSTER_ID) return { decoded: { error: 'ZCL frame of unknown cluster' } };
+  try {
+    const z = decodeZcl(payload, cluster);
+    return { useCase: `${z.clusterName}.${z.commandName}`, decoded: { cluster: z.clusterName, command: z.commandName, seq: z.header.seq, payload: JSON.parse(JSON.stringify(z.payload, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) as unknown } };
+  } catch (e) {
+    if (!(e instanceof ZclDecodeError)) throw e;
+    return { decoded: { error: e.message } };
+  }
+}

@@ -1,0 +1,480 @@
+import { createHash } from 'node:crypto';
+import { toHex } from '../src/bytes.ts';
+import type { Eui } from '../src/crypto/eui.ts';
+import { generateUtrn } from '../src/gbcs/utrn.ts';
+import { HeadEnd } from '../src/headend/headend.ts';
+import { defaultServiceRequests } from '../src/headend/requests/index.ts';
+import type { RequestContext, RequestParams } from '../src/headend/requests/types.ts';
+import type { FrameDirection } from '../src/evidence/events.ts';
+import type { Value } from '../src/scenario/expression.ts';
+import type { ConfigurationSet } from '../src/scenario/matrix.ts';
+import { InfrastructureError, type MadeUtrn, type Premises, type PremisesFrame } from '../src/scenario/premises.ts';
+import { convert, type Quantity } from '../src/scenario/quantity.ts';
+import type { Rig } from '../src/scenario/rig.ts';
+import type { Role, RoleSettings } from '../src/scenario/roles.ts';
+import type { PremisesFactory } from '../src/scenario/runner.ts';
+import type { HanAction } from '../src/scenario/types.ts';
+import { driveUntilSettled } from '../src/time/drive.ts';
+import { Random } from '../src/time/random.ts';
+import { VirtualClock } from '../src/time/virtual-clock.ts';
+import type { Bus } from '../src/transport/bus.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../src/transport/embedded-broker.ts';
+import { InMemoryBus } from '../src/transport/in-memory-bus.ts';
+import { MqttBus } from '../src/transport/mqtt-bus.ts';
+import { CommsHub } from './chf.ts';
+import { powerOffHub } from './chf/replacement.ts';
+import type { HanDevice } from './core/han-device.ts';
+import { SimPki } from './core/pki.ts';
+import { ElectricityMeter } from './esme.ts';
+import type { EsmeDefect } from './esme/options.ts';
+import type { GsmeDefect } from './gas/gsme-use-cases.ts';
+import { GasProxyFunction } from './gpf.ts';
+import { GasMeter } from './gsme.ts';
+import { InHomeDisplay } from './ihd.ts';
+import { PrepaymentInterface } from './ppmid.ts';
+import { describeFrame } from './frame-view.ts';
+
+export const HEAD_END_ADDRESS = 'headend';
+/** GSME commands wait at the GPF for the meter's next wake: the head-end waits longer than one wake interval. */
+const RESPONSE_TIMEOUT_MS = 40 * 60_000;
+
+/** A firmware version as a configuration set or scenario writes it ("1.4.0", "0x00010400") as the 32-bit value. */
+export function firmwareNumber(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^0x[0-9a-f]{1,8}$/i.test(text)) return Number.parseInt(text.slice(2), 16);
+  const parts = text.split('.').map((p) => Number.parseInt(p, 10));
+  if (parts.length > 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new InfrastructureError(`firmware version ${JSON.stringify(text)} is not a.b.c(.d) or 0x…`);
+  while (parts.length < 4) parts.push(0);
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}
+
+const gbp = (value: number): Quantity => ({ value: Math.round(value * 100) / 100, unit: 'GBP' });
+
+/** A device's install code: derived from the seed and its role, so a seeded run is reproducible. */
+function installCodeFor(seed: string, role: Role): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(`hanlab/install-code/${seed}/${role}`).digest().subarray(0, 16));
+}
+
+interface Devices {
+  chf: CommsHub;
+  gpf?: GasProxyFunction;
+  esme?: ElectricityMeter;
+  gsme?: GasMeter;
+  ppmid?: PrepaymentInterface;
+  ihd?: InHomeDisplay;
+}
+
+export interface SimulatedPremisesOptions {
+  roles: Readonly<Partial<Record<Role, RoleSettings | null>>>;
+  set?: ConfigurationSet;
+  seed: string;
+  /** The bus to use; an in-memory bus on the premises' clock by default. */
+  bus?: (clock: VirtualClock) => Promise<Bus>;
+  /** True while MQTT frames are in flight (so virtual time waits for them). */
+  isQuiet?: () => boolean;
+}
+
+/**
+ * An installation made of simulated devices on one bus and one virtual clock, with a head-end playing DCC and
+ * supplier. Roles a scenario marks `commissioned` start installed: in the hub's device log, joined, commissioned
+ * and paired; the others start factory-fresh and the scenario installs them.
+ */
+export class SimulatedPremises implements Premises {
+  readonly virtual = true;
+  readonly requests = defaultServiceRequests();
+  readonly roles: Partial<Record<Role, Eui>> = {};
+  private readonly frameListeners = new Set<(f: PremisesFrame) => void>();
+  private readonly installCodes: Partial<Record<Role, Uint8Array>> = {};
+  private readonly backups: { chf?: RequestParams; gpf?: RequestParams } = {};
+  private stopBusWatch: (() => void) | undefined;
+  private inFlight = 0;
+
+  private constructor(
+    readonly clock: VirtualClock,
+    readonly headEnd: HeadEnd,
+    private readonly bus: Bus,
+    private readonly pki: SimPki,
+    private readonly env: { clock: VirtualClock; random: Random; bus: Bus },
+    private readonly devices: Devices,
+    private readonly seed: string,
+    private readonly isQuietExternal: (() => boolean) | undefined,
+  ) {}
+
+  static async create(o: SimulatedPremisesOptions): Promise<SimulatedPremises> {
+    const clock = new VirtualClock();
+    const random = Random.fromSeed(o.seed);
+    const bus = o.bus ? await o.bus(clock) : new InMemoryBus({ clock });
+    const env = { clock, random, bus };
+    const pki = new SimPki(1);
+    const roles = o.roles;
+    const identity = (role: Role) => ({ ...(o.set?.roles[role] ?? {}), ...Object.fromEntries(Object.entries(roles[role] ?? {}).filter(([, v]) => v !== undefined)) }) as RoleSettings;
+    const defects = (role: Role) => (o.set?.defects[role] ?? []) as string[];
+    const code = (role: Role) => installCodeFor(o.seed, role);
+    const wantsGas = roles.gsme !== undefined || roles.gpf !== undefined;
+    const hubFirmware = firmwareNumber(identity('chf').firmware);
+    const chf = new CommsHub(env, pki.roles.chf, { pki, headEnd: HEAD_END_ADDRESS, ...(hubFirmware !== undefined ? { firmwareVersion: hubFirmware } : {}) });
+    const devices: Devices = { chf };
+    if (wantsGas) {
+      devices.gpf = new GasProxyFunction(env, pki.roles.gpf, { pki });
+      devices.gpf.attachTo(chf);
+    }
+    const meterSettings = (role: 'esme' | 'gsme') => {
+      const s = identity(role);
+      const fw = firmwareNumber(s.firmware);
+      return { s, fw, balance: s.balance ? convert(s.balance, 'GBP').value : undefined };
+    };
+    if (roles.esme !== undefined) {
+      const { s, fw, balance } = meterSettings('esme');
+      devices.esme = new ElectricityMeter(env, pki.roles.esme, {
+        pki,
+        installCode: code('esme'),
+        ...(s.model ? { model: s.model } : {}),
+        ...(fw !== undefined ? { firmwareVersion: fw } : {}),
+        ...(s.paymentMode ? { paymentMode: s.paymentMode } : {}),
+        ...(balance !== undefined ? { balance } : {}),
+        commissioned: s.commissioned === true,
+        defects: defects('esme') as EsmeDefect[],
+      });
+    }
+    if (roles.gsme !== undefined) {
+      const { s, fw, balance } = meterSettings('gsme');
+      devices.gsme = new GasMeter(env, pki.roles.gsme, {
+        pki,
+        installCode: code('gsme'),
+        gpf: pki.roles.gpf,
+        ...(s.model ? { model: s.model } : {}),
+        ...(fw !== undefined ? { firmwareVersion: fw } : {}),
+        ...(s.paymentMode ? { paymentMode: s.paymentMode } : {}),
+        ...(balance !== undefined ? { balanceGbp: balance } : {}),
+        commissioned: s.commissioned === true,
+        defects: defects('gsme') as GsmeDefect[],
+      });
+    }
+    // The IHD reads gas from the GPF's copy (the GSME sleeps); the PPMID sends its top-ups (PCS01) to the GSME.
+    const electricity = devices.esme ? { electricity: devices.esme.eui } : {};
+    if (roles.ppmid !== undefined) devices.ppmid = new PrepaymentInterface(env, pki.roles.ppmid, { pki, installCode: code('ppmid'), meters: { ...electricity, ...(devices.gsme ? { gas: devices.gsme.eui } : {}) } });
+    if (roles.ihd !== undefined) devices.ihd = new InHomeDisplay(env, pki.roles.ihd, { pki, installCode: code('ihd'), meters: { ...electricity, ...(devices.gsme ? { gas: devices.gpf?.eui ?? devices.gsme.eui } : {}) } });
+
+    const keys = pki.headEndKeys();
+    const all = Object.values(devices) as { eui: Eui }[];
+    for (const d of all) pki.addDevicePublicKeys(keys, d.eui);
+    const headEnd = new HeadEnd({
+      bus,
+      clock,
+      keys,
+      parties: { acb: pki.roles.acb, supplier: pki.roles.supplier, networkOperator: pki.roles.networkOperator, otherSupplier: pki.roles.otherSupplier },
+      address: HEAD_END_ADDRESS,
+      responseTimeoutMs: RESPONSE_TIMEOUT_MS,
+    });
+    const premises = new SimulatedPremises(clock, headEnd, bus, pki, env, devices, o.seed, o.isQuiet);
+    for (const role of Object.keys(devices) as Role[]) {
+      premises.roles[role] = (devices[role as keyof Devices] as { eui: Eui }).eui;
+      premises.installCodes[role] = code(role);
+    }
+    premises.watchBus();
+    await Promise.all([...all.map((d) => (d as unknown as { start(): Promise<void> }).start()), headEnd.start()]);
+    await premises.install(roles, identity);
+    return premises;
+  }
+
+  /** Roles marked commissioned start installed: in the device log, joined and paired, as after install. */
+  private async install(roles: SimulatedPremisesOptions['roles'], identity: (role: Role) => RoleSettings): Promise<void> {
+    const { chf, gpf, esme, gsme, ppmid, ihd } = this.devices;
+    const installed = (role: Role) => roles[role] !== undefined && identity(role).commissioned === true;
+    for (const [role, device, type] of [
+      ['esme', esme, 'ESME'],
+      ['gsme', gsme, 'GSME'],
+      ['ppmid', ppmid, 'PPMID'],
+      ['ihd', ihd, 'IHD'],
+    ] as const) {
+      if (!device || !installed(role)) continue;
+      chf.addToDeviceLog(device.eui, type, device.installCode);
+      await this.run(device.join(chf.eui));
+    }
+    if (gsme && gpf && installed('gsme')) gpf.addToDeviceLog({ deviceId: gsme.eui, deviceType: 'GSME' });
+    if (ppmid && installed('ppmid')) {
+      if (esme) esme.pairPpmid(ppmid.eui);
+      if (gsme) gsme.pairWith(ppmid.eui, 'PPMID');
+      if (gpf) gpf.addToDeviceLog({ deviceId: ppmid.eui, deviceType: 'PPMID' });
+    }
+    if (ihd && gpf && installed('ihd')) gpf.addToDeviceLog({ deviceId: ihd.eui, deviceType: 'Type2' });
+    await this.clock.advance(0);
+  }
+
+  private watchBus(): void {
+    this.stopBusWatch = this.bus.onFrame((e) => {
+      if (e.kind === 'delivered') {
+        this.inFlight = Math.max(0, this.inFlight - 1);
+        return;
+      }
+      this.inFlight++;
+      if (this.frameListeners.size === 0 || (e.envelope.protocol !== 'gbcs' && e.envelope.protocol !== 'zcl')) return;
+      const { from, to, protocol, payload, meta } = e.envelope;
+      const direction: FrameDirection = from === HEAD_END_ADDRESS || (from === this.roles.chf && to !== HEAD_END_ADDRESS) ? 'downstream' : 'upstream';
+      const frame: PremisesFrame = { at: e.at, direction, from, to, protocol: protocol === 'gbcs' ? 'gbcs' : 'zcl', hex: toHex(payload).toUpperCase(), ...describeFrame(protocol, payload, this.headEnd.security, meta) };
+      for (const l of this.frameListeners) l(frame);
+    });
+  }
+
+  requestContext(): RequestContext {
+    return {
+      devices: { ...this.roles },
+      hub: this.devices.chf.eui,
+      now: this.clock.now(),
+      parties: this.headEnd.parties,
+      keys: this.headEnd.security.keys,
+      nextCounter: ({ topUp, sender } = {}) => this.headEnd.nextCounter(this.headEnd.senderEui(sender), topUp),
+    };
+  }
+
+  /** What the DCC knows without being told: a device's install code (8.11), the last device log backups (8.12.x). */
+  defaultParams(srv: string, params: RequestParams): RequestParams {
+    if (srv === '8.11' && params.installCode === undefined && typeof params.device === 'string') {
+      const code = this.installCodes[params.device as Role];
+      return code ? { installCode: toHex(code) } : {};
+    }
+    if (srv === '2.2' && typeof params.utrn === 'string') {
+      const made = this.utrnCounters.get(params.utrn.replace(/ /g, ''));
+      return made === undefined ? {} : { counter: made.toString() };
+    }
+    if (srv === '8.12.1') return this.backups.chf ?? {};
+    if (srv === '8.12.2') return this.backups.gpf ?? {};
+    return {};
+  }
+
+  state(role: Role): Readonly<Record<string, Value>> {
+    const { chf, gpf, esme, gsme, ppmid, ihd } = this.devices;
+    const network = (d: HanDevice) => d.network;
+    switch (role) {
+      case 'chf':
+        return { firmwareVersion: chf.firmwareVersion.toString(16).padStart(8, '0'), panId: chf.panId, powered: chf.powered, deviceLogSize: chf.deviceLog.entries.length };
+      case 'gpf':
+        return gpf ? { powered: gpf.powered } : {};
+      case 'esme': {
+        if (!esme) return {};
+        const r = esme.readings();
+        return {
+          balance: gbp(r.balance),
+          emergencyCredit: gbp(r.emergencyCredit.balance),
+          paymentMode: r.paymentMode,
+          supply: r.supply,
+          importEnergy: { value: r.importKwh, unit: 'kWh' },
+          commissioned: esme.commissioned,
+          network: network(esme),
+          firmwareVersion: esme.firmwareVersion.toString(16).padStart(8, '0'),
+          mpan: esme.mpan,
+          topUps: esme.topUps.filter((t) => t.accepted).length,
+        };
+      }
+      case 'gsme': {
+        if (!gsme) return {};
+        const m = gsme.meter;
+        return {
+          balance: gbp(m.balanceGbp),
+          paymentMode: m.paymentMode,
+          supply: m.supply,
+          volume: { value: m.volumeM3, unit: 'm3' },
+          commissioned: gsme.commissioned,
+          network: network(gsme),
+        };
+      }
+      case 'ppmid':
+      case 'ihd': {
+        const d = role === 'ppmid' ? ppmid : ihd;
+        if (!d) return {};
+        const s = d.display;
+        const out: Record<string, Value> = { network: network(d), display: s.network, message: s.message };
+        if (s.electricity?.kWh !== undefined) out.electricity = { value: s.electricity.kWh, unit: 'kWh' };
+        if (s.electricity?.credit) out.electricityCredit = gbp(s.electricity.credit.creditGbp);
+        if (s.gas?.m3 !== undefined) out.gas = { value: s.gas.m3, unit: 'm3' };
+        if (s.gas?.credit) out.gasCredit = gbp(s.gas.credit.creditGbp);
+        const credit = s.electricity?.credit ?? s.gas?.credit;
+        if (credit) out.credit = gbp(credit.creditGbp);
+        if (role === 'ppmid' && ppmid?.lastTopUp) out.lastTopUp = ppmid.lastTopUp.status;
+        return out;
+      }
+    }
+  }
+
+  private device(role: Role): HanDevice | CommsHub | GasProxyFunction {
+    const d = this.devices[role as keyof Devices];
+    if (!d) throw new InfrastructureError(`no ${role} on these premises`);
+    return d;
+  }
+
+  async han(action: HanAction, values: { utrn?: string }): Promise<Readonly<Record<string, Value>>> {
+    const { chf, gsme, gpf, ppmid, ihd } = this.devices;
+    switch (action.action) {
+      case 'enter-utrn': {
+        if (action.device !== 'ppmid' || !ppmid) throw new InfrastructureError(`UTRNs are typed on the PPMID here, not the ${action.device}`);
+        const utrn = values.utrn ?? '';
+        const madeFor = this.utrnTargets.get(utrn.replace(/ /g, ''));
+        const outcome = await this.run(ppmid.enterUtrn(utrn, madeFor === undefined ? undefined : madeFor === 'esme' ? 'electricity' : 'gas'));
+        return { outcome: outcome.status, ...('creditRemainingGbp' in outcome ? { credit: gbp(outcome.creditRemainingGbp) } : {}) };
+      }
+      case 'ihd-read': {
+        const d = action.device === 'ppmid' ? ppmid : ihd;
+        if (!d) throw new InfrastructureError(`no ${action.device} on these premises`);
+        await this.run(d.readNow());
+        return this.state(action.device);
+      }
+      case 'join': {
+        const d = this.device(action.device);
+        if (d === chf || d === gpf) throw new InfrastructureError('the hub forms the network; devices join it');
+        await this.run((d as HanDevice).join(chf.eui));
+        await this.wait(1000);
+        if (d === gsme && gpf) gpf.addToDeviceLog({ deviceId: gsme.eui, deviceType: 'GSME' });
+        return { network: (d as HanDevice).network };
+      }
+      case 'power-off': {
+        const d = this.device(action.device);
+        if (d === chf) powerOffHub(chf, this.clock, this.hanDevices());
+        else d.powerOff();
+        return {};
+      }
+      case 'power-on':
+        this.device(action.device).powerOn();
+        return {};
+      case 'reboot':
+        this.device(action.device).reboot();
+        return {};
+      case 'fault': {
+        const d = this.device(action.device);
+        const f = action.fault;
+        if (f.kind === 'clock-drift') d.faults.set({ clockDriftMs: f.drift });
+        else if (f.kind === 'delay') d.faults.set({ delay: { ms: f.delay, rate: f.rate, direction: f.direction } });
+        else d.faults.set({ [f.kind]: { rate: f.rate, direction: f.direction } });
+        return {};
+      }
+      case 'fault-clear':
+        this.device(action.device).faults.clear(action.kind === 'clock-drift' ? 'clockDriftMs' : action.kind);
+        return {};
+      case 'replace-hub':
+        return this.replaceHub(action.firmware);
+    }
+  }
+
+  /**
+   * The hub fails: the DCC keeps its last device log backups (as its regular reads and the GCS62 alerts give it),
+   * the old hub goes dark, and a new one (new EUI, same PAN) takes its place, empty until 8.12.1/8.12.2 restore it.
+   */
+  private async replaceHub(firmware: string | undefined): Promise<Record<string, Value>> {
+    const old = this.devices.chf;
+    const backup = old.deviceLog.backup();
+    this.backups.chf = {
+      extendedPanId: backup.extendedPanId,
+      devices: backup.devices.map((d) => ({ deviceId: d.eui, hashedTcLinkKey: toHex(d.hashedTcLinkKey) })),
+    };
+    const oldGpf = this.devices.gpf;
+    if (oldGpf) this.backups.gpf = { entries: oldGpf.deviceLog.entries.map((e) => ({ deviceId: e.deviceId, deviceType: e.deviceType })) };
+    powerOffHub(old, this.clock, this.hanDevices());
+    oldGpf?.powerOff();
+    await old.stop();
+    await oldGpf?.stop();
+    const generation = Object.keys(this.backups).length + (this.replacements += 1);
+    const eui = replacementEui(this.pki.roles.chf, generation);
+    const fw = firmwareNumber(firmware);
+    const chf = new CommsHub(this.env, eui, { pki: this.pki, headEnd: HEAD_END_ADDRESS, ...(fw !== undefined ? { firmwareVersion: fw } : {}) });
+    this.devices.chf = chf;
+    this.pki.addDevicePublicKeys(this.headEnd.security.keys, eui);
+    await chf.start();
+    if (oldGpf) {
+      const gpfEui = replacementEui(this.pki.roles.gpf, generation);
+      const gpf = new GasProxyFunction(this.env, gpfEui, { pki: this.pki });
+      gpf.attachTo(chf);
+      this.devices.gpf = gpf;
+      this.pki.addDevicePublicKeys(this.headEnd.security.keys, gpfEui);
+      await gpf.start();
+      this.roles.gpf = gpfEui;
+      if (this.devices.gsme) this.devices.gsme.pairWithGpf(gpfEui);
+    }
+    this.roles.chf = eui;
+    return { hub: eui };
+  }
+
+  private replacements = 0;
+  /** Which meter each UTRN the supplier made is for: the consumer knows which fuel they are topping up. */
+  private readonly utrnTargets = new Map<string, Role>();
+  private readonly utrnCounters = new Map<string, bigint>();
+
+  private hanDevices(): HanDevice[] {
+    const { esme, gsme, ppmid, ihd } = this.devices;
+    return [esme, gsme, ppmid, ihd].filter((d): d is NonNullable<typeof d> => d !== undefined);
+  }
+
+  makeUtrn(role: Role, amount: Quantity): MadeUtrn {
+    const target = this.roles[role];
+    if (!target || (role !== 'esme' && role !== 'gsme')) throw new InfrastructureError(`UTRNs are made for meters, not ${role}`);
+    const keys = this.headEnd.security.keys;
+    const supplier = this.headEnd.parties.supplier;
+    const supplierPrepaymentKey = keys.privateKey(supplier, 'pp-ka');
+    const devicePublicKey = keys.publicKey(target, 'ka');
+    if (!supplierPrepaymentKey || !devicePublicKey) throw new InfrastructureError(`no prepayment key pair between ${supplier} and ${target}`);
+    const pence = Math.round(convert(amount, 'p').value);
+    const [value, valueClass] = pence <= 0x1fff ? [pence, 'pennies' as const] : [pence / 100, 'pounds' as const];
+    if (!Number.isInteger(value) || value > 0x1fff) throw new InfrastructureError(`${amount.value} ${amount.unit} cannot be one UTRN`);
+    const counter = this.headEnd.nextCounter(supplier, true);
+    const utrn = generateUtrn({ supplierPrepaymentKey, devicePublicKey, originator: supplier, target, counter, value, valueClass });
+    this.utrnTargets.set(utrn, role);
+    this.utrnCounters.set(utrn, counter);
+    return { utrn, counter, amount };
+  }
+
+  run<T>(work: Promise<T>): Promise<T> {
+    const external = this.isQuietExternal;
+    return driveUntilSettled(this.clock, work, external ? { isQuiet: () => this.inFlight === 0 && external() } : {});
+  }
+
+  async wait(ms: number): Promise<void> {
+    await this.run(this.clock.sleep(ms));
+  }
+
+  onFrame(listener: (frame: PremisesFrame) => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.stopBusWatch?.();
+    for (const d of [...this.hanDevices(), this.devices.gpf, this.devices.chf]) if (d) await d.stop().catch(() => undefined);
+    await this.headEnd.stop().catch(() => undefined);
+    await this.bus.close();
+  }
+}
+
+/** A replacement hub's identity: the old one's with the generation in the last byte. */
+function replacementEui(original: Eui, generation: number): Eui {
+  const last = (Number.parseInt(original.slice(-2), 16) + 0x10 * generation) & 0xff;
+  return `${original.slice(0, 14)}${last.toString(16).padStart(2, '0')}`;
+}
+
+export interface RigPremises {
+  factory: PremisesFactory;
+  close(): Promise<void>;
+}
+
+/** What a rig file binds, as a premises factory for the runner. Simulated roles only, for now. */
+export async function premisesForRig(rig: Rig, options: { seed: number | string }): Promise<RigPremises> {
+  const real = Object.entries(rig.roles).filter(([, b]) => b.kind !== 'simulated');
+  if (real.length) {
+    throw new InfrastructureError(`rig ${rig.id} binds ${real.map(([r]) => r).join(', ')} to real devices; this build runs simulated roles only (see docs/rigs.md)`);
+  }
+  let broker: EmbeddedBroker | undefined;
+  let busFor: ((runId: string) => SimulatedPremisesOptions['bus']) | undefined;
+  if (rig.bus.kind === 'embedded-mqtt') broker = await startEmbeddedBroker({ port: 0 });
+  const url = broker?.url ?? (rig.bus.kind === 'mqtt' ? rig.bus.mqtt.url : undefined);
+  if (url) {
+    const credentials = rig.bus.kind === 'mqtt' ? { ...(rig.bus.mqtt.username ? { username: rig.bus.mqtt.username } : {}), ...(rig.bus.mqtt.password ? { password: rig.bus.mqtt.password } : {}) } : {};
+    busFor = (runId) => async () => MqttBus.connect({ url, runId, ...credentials, ackTimeoutMs: 5000 });
+  }
+  let n = 0;
+  return {
+    factory: async (scenario, set, seed) => {
+      const runId = `s${++n}-${scenario.id}`.replace(/[^A-Za-z0-9._:~-]/g, '-');
+      return SimulatedPremises.create({ roles: scenario.roles, ...(set ? { set } : {}), seed: `${options.seed}/${seed}`, ...(busFor ? { bus: busFor(runId), isQuiet: () => true } : {}) });
+    },
+    close: async () => {
+      await broker?.close();
+    },
+  };
+}
