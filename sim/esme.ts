@@ -46,6 +46,7 @@ import { SMKI } from './esme/smki.ts';
 import { ESME_MESSAGE_CODES, type ElectricityMeterOptions, type EsmeDefect, type EsmeReadings, type TopUpRecord, type TopUpSource } from './esme/options.ts';
 import { checkSnapshot, initialEsmeState, readingsOf, SNAPSHOT_FORMAT, type EsmeSnapshot, type EsmeState } from './esme/state.ts';
 import { CURRENCY_UNITS_PER_PENNY, CURRENCY_UNITS_PER_POUND } from './esme/tariff.ts';
+import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
 
 export { ESME_DEFECTS, ESME_MESSAGE_CODES, type ElectricityMeterOptions, type EsmeDefect, type EsmeReadings, type TopUpRecord, type TopUpSource } from './esme/options.ts';
 export type { EsmeSnapshot } from './esme/state.ts';
@@ -86,6 +87,8 @@ export class ElectricityMeter extends HanDevice {
   readonly defects: ReadonlySet<EsmeDefect>;
   /** Every UTRN presented, accepted or not (volatile: the record of this run, not meter memory). */
   readonly topUps: TopUpRecord[] = [];
+  /** Devices joined with the meter by CS03 (its GBCS device log). */
+  readonly bindings = new DeviceBindings();
   /** Answers IHD and PPMID Read Attributes on the Metering and Prepayment clusters. */
   readonly meteringServer: MeteringServer;
   private state: EsmeState;
@@ -125,6 +128,16 @@ export class ElectricityMeter extends HanDevice {
       answers: () => this.network === 'joined',
     });
     this.registerUseCases();
+    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+      bindings: this.bindings,
+      rules: JOIN_RULES.ESME,
+      now: () => this.deviceTime(),
+      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
+      // A PPMID joined by CS03A1 may top the meter up over the HAN.
+      onChange: () => {
+        for (const b of this.bindings.entries) if (b.deviceType === 'PPMID') this.pairPpmid(b.eui);
+      },
+    });
   }
 
   get commissioned(): boolean {

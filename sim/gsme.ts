@@ -30,6 +30,7 @@ import { encodeMirrorReport } from './gas/mirror.ts';
 import { decodeSleepyTunnel, encodeSleepyTunnel, SleepyTunnelError } from './gas/sleepy-tunnel.ts';
 import { wholeSeconds } from './gas/units.ts';
 import { HanTopUpServer } from './han-topup.ts';
+import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
 
 export type { GsmeDefect } from './gas/gsme-use-cases.ts';
 
@@ -94,6 +95,8 @@ export class GasMeter extends HanDevice implements GsmeHost {
   readonly kind = 'GSME';
   readonly model: string;
   readonly meter: GasMeterModel;
+  /** Devices joined with the meter by CS03 (its GBCS device log). */
+  readonly bindings = new DeviceBindings();
   readonly defects: ReadonlySet<GsmeDefect>;
   readonly wakeIntervalMs: number;
   readonly listenWindowMs: number;
@@ -167,6 +170,19 @@ export class GasMeter extends HanDevice implements GsmeHost {
     for (const uc of GSME_USE_CASES) {
       this.useCase(uc.codes, (ctx) => this.dated(ctx, uc.handle(this, ctx)), { needsCommissioning: uc.needsCommissioning });
     }
+    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+      bindings: this.bindings,
+      rules: JOIN_RULES.GSME,
+      now: () => this.localTime(),
+      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
+      // CS03B binds the meter to its GPF; CS03C to a PPMID that may then top it up.
+      onChange: () => {
+        for (const b of this.bindings.entries) {
+          if (b.deviceType === 'GPF') this.pairWithGpf(b.eui);
+          else if (b.deviceType === 'PPMID') this.pairWith(b.eui, 'PPMID');
+        }
+      },
+    });
   }
 
   get commissioned(): boolean {

@@ -24,6 +24,7 @@ import {
   type TopUpResult,
 } from './han-topup.ts';
 import { MeterDisplayDevice, type DisplayState, type MeterDisplayOptions } from './ihd.ts';
+import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
 
 /** CS08 Read PPMID/HCALCS Firmware Version. */
 export const CS08_MESSAGE_CODE = 0x0129;
@@ -106,7 +107,16 @@ export class PrepaymentInterface extends MeterDisplayDevice {
     this.useCase(CS08_MESSAGE_CODE, () => ({
       payload: buildReadFirmwareVersionResponse({ firmwareVersion: this.firmwareVersion, responseCode: 'readSuccess' }),
     }));
+    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+      bindings: this.bindings,
+      rules: JOIN_RULES.PPMID,
+      now: () => this.deviceTime(),
+      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
+    });
   }
+
+  /** Meters joined with the PPMID by CS03A2/CS03C. */
+  readonly bindings = new DeviceBindings();
 
   override get display(): PpmidDisplay {
     const state: PpmidDisplay = super.display;

@@ -227,13 +227,16 @@ async function runExpectAlert(ctx: ScenarioContext, step: ExpectAlertStep): Prom
 /** Every alert code a decoded alert payload carries, wherever the encoding puts it. */
 export function alertCodesOf(fields: unknown): number[] {
   const out: number[] = [];
+  const codeOf = (v: unknown): number => {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'string') return Number.parseInt(v.replace(/^0x/i, ''), 16);
+    if (v !== null && typeof v === 'object' && 'value' in v) return codeOf((v as { value: unknown }).value);
+    return Number.NaN;
+  };
   const visit = (v: unknown, key?: string) => {
-    if (Array.isArray(v)) v.forEach((x) => visit(x));
+    if (key !== undefined && /^alertCode$/i.test(key) && Number.isFinite(codeOf(v))) out.push(codeOf(v));
+    else if (Array.isArray(v)) v.forEach((x) => visit(x));
     else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, k);
-    else if (key !== undefined && /^alertCode$/i.test(key)) {
-      const n = typeof v === 'number' ? v : typeof v === 'string' ? Number.parseInt(v.replace(/^0x/i, ''), 16) : Number.NaN;
-      if (Number.isFinite(n)) out.push(n);
-    }
   };
   visit(fields);
   return out;

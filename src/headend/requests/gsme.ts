@@ -44,7 +44,8 @@ const VOLUME_UNITS_PER_M3 = 1000;
 const BILLING_LOG_CAUSES = 0x0000_6008;
 /** The cut-off value the RTDS writes for a change to credit mode, where supply is not cut for credit. */
 const CREDIT_MODE_CUT_OFF = -1;
-const DEFAULT_CLOCK_VALIDITY_MS = 30 * 60_000;
+// A sleepy GSME runs GCS28 at its next wake (up to 30 min later): the window must cover that.
+const DEFAULT_CLOCK_VALIDITY_MS = 60 * 60_000;
 const YEAR_MS = 365 * 24 * 3_600_000;
 const EPOCH_2000_MS = Date.UTC(2000, 0, 1);
 
