@@ -211,7 +211,11 @@ export class ElectricityMeter extends HanDevice {
    */
   applyUtrn(utrn: string, options: { originatorCounter?: bigint; source?: TopUpSource } = {}): UtrnAcceptance {
     this.accrueToNow();
-    const acceptance = this.utrn.accept(utrn, options.originatorCounter === undefined ? {} : { originatorCounter: options.originatorCounter });
+    // A meter in credit mode takes no prepayment top-up; the UTRN is not spent, so it still works after a change to prepayment.
+    const acceptance: UtrnAcceptance =
+      this.state.account.mode === 'prepayment'
+        ? this.utrn.accept(utrn, options.originatorCounter === undefined ? {} : { originatorCounter: options.originatorCounter })
+        : { ok: false, reason: 'not-in-prepayment', detail: 'the meter is in credit mode' };
     const record: TopUpRecord = { at: this.clock.now(), utrn, source: options.source ?? 'remote', accepted: acceptance.ok };
     if (acceptance.ok) record.amount = this.credit(acceptance.value * (acceptance.valueClass === 'pounds' ? CURRENCY_UNITS_PER_POUND : CURRENCY_UNITS_PER_PENNY));
     else record.refusal = `${acceptance.reason}: ${acceptance.detail}`;

@@ -247,6 +247,8 @@ export class GasMeter extends HanDevice implements GsmeHost {
 
   /** A UTRN sent remotely (CS01b) or typed on the meter: checked against the UTRN counter cache PCS01 shares, credited once. */
   applyUtrn(utrn: string, originatorCounter?: bigint): TopUpOutcome {
+    // A meter in credit mode takes no prepayment top-up; the UTRN is not spent.
+    if (this.meter.paymentMode !== 'prepayment') return { accepted: false, reason: 'not-in-prepayment', detail: 'the meter is in credit mode' };
     const result = this.utrns.accept(utrn, originatorCounter === undefined ? {} : { originatorCounter });
     if (!result.ok) return { accepted: false, reason: result.reason, detail: result.detail };
     const valueGbp = result.valueClass === 'pounds' ? result.value : result.value / 100;

@@ -494,7 +494,9 @@ describe('ESME: power and persistence', () => {
     // metering went on while the rebuilt meter joined: a few virtual milliseconds of 1 kW
     expect(restored.importKwh).toBeCloseTo(saved.importKwh, 4);
     expect(restored.balance).toBe(saved.balance);
-    expect(rebuilt.applyUtrn(utrnOf(topUp.result), { source: 'ppmid' })).toMatchObject({ ok: false, reason: 'reused-counter' });
+    // in credit mode now, so it takes no top-up at all; the UTRN cache it restored still holds the one it took
+    expect(rebuilt.applyUtrn(utrnOf(topUp.result), { source: 'ppmid' })).toMatchObject({ ok: false, reason: 'not-in-prepayment' });
+    expect(rebuilt.snapshot().state.utrn).toEqual(snapshot.state.utrn);
     // the same top-up command again: top-ups may come out of order, so the UTRN cache (kept across the power cut) refuses it
     const again = await r.run(r.headEnd.sendBytes(topUp.result.command.bytes, r.hub.eui, decodeFrame(topUp.result.command.bytes).header, { timeoutMs: 5000 }));
     expect(again.response.frame.header.counter).toBe(topUp.result.command.counter);

@@ -285,7 +285,7 @@ describe('GSME use cases end to end, with RTDS response shapes', () => {
   });
 
   it('refuses prepayment use cases before commissioning, and runs them after', async () => {
-    const r = await rig({ gsme: NO_GAS });
+    const r = await rig({ gsme: { paymentMode: 'prepayment', ...NO_GAS } });
     const before = meterState(r);
     const early = await r.request('2.2', 'gsme', { amount: 10 });
     expect(early.outcome).toMatchObject({ success: false, error: 'not-commissioned' });
@@ -324,7 +324,7 @@ describe('top-up by UTRN (2.2, CS01b)', () => {
   });
 
   it('rejects a UTRN whose MAC does not check with the RTDS error shape, and accepts the next good one', async () => {
-    const r = await rig({ gsme: { commissioned: true, ...NO_GAS } });
+    const r = await rig({ gsme: { commissioned: true, paymentMode: 'prepayment', ...NO_GAS } });
     const forged = await r.request('2.2', 'gsme', { utrn: '73946144332040217315' });
     expect(forged.outcome).toMatchObject({ success: false, error: 'utrn-rejected', fields: { resultType: 1, balanceGbp: 0 } });
     expect(ours(r, forged.decoded)).toEqual(theirs('2.2_CS01b', 'CS01b_2.2_ERROR_RESPONSE_GBCS.HEX'));

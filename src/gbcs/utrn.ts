@@ -247,7 +247,8 @@ export function reconstructUtrnCounter(counterField: number, highestAccepted: nu
   return base + field;
 }
 
-export type UtrnRefusal = 'check-digit' | 'mac' | 'reused-counter' | 'counter-too-old' | 'format';
+/** Why a UTRN is refused: by the UTRN checks, or (`not-in-prepayment`) by a meter that is not taking top-ups. */
+export type UtrnRefusal = 'check-digit' | 'mac' | 'reused-counter' | 'counter-too-old' | 'format' | 'not-in-prepayment';
 
 export type UtrnAcceptance =
   | { ok: true; value: number; valueClass: UtrnValueClass; counter: bigint }
