@@ -33,6 +33,10 @@ export function describeFrame(protocol: string, payload: Uint8Array, security: G
   if (protocol === 'gbcs') return gbcsMeaning(payload, security);
   try {
     const tunnelled = unwrapTunnel(payload);
+    const first = tunnelled.data[0];
+    if (first !== 0xdd && first !== 0xdf) {
+      return { useCase: 'seTunneling.transferData', decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, data: Buffer.from(tunnelled.data).toString('hex') } };
+    }
     const inner = gbcsMeaning(tunnelled.data, security);
     return { ...inner, decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, gbcs: inner.decoded ?? null } };
   } catch (e) {

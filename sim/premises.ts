@@ -201,8 +201,12 @@ export class SimulatedPremises implements Premises {
     await this.clock.advance(0);
   }
 
+  /** Transport errors nobody's call was waiting on (a broker lost between steps): kept, not printed as warnings. */
+  readonly transportErrors: Error[] = [];
+
   private watchBus(): void {
-    this.stopBusWatch = this.bus.onFrame((e) => {
+    const stopErrors = this.bus.onError((e) => this.transportErrors.push(e));
+    const stopFrames = this.bus.onFrame((e) => {
       if (e.kind === 'delivered') {
         this.inFlight = Math.max(0, this.inFlight - 1);
         return;
@@ -214,6 +218,10 @@ export class SimulatedPremises implements Premises {
       const frame: PremisesFrame = { at: e.at, direction, from, to, protocol: protocol === 'gbcs' ? 'gbcs' : 'zcl', hex: toHex(payload).toUpperCase(), ...describeFrame(protocol, payload, this.headEnd.security, meta) };
       for (const l of this.frameListeners) l(frame);
     });
+    this.stopBusWatch = () => {
+      stopErrors();
+      stopFrames();
+    };
   }
 
   requestContext(): RequestContext {
@@ -371,15 +379,15 @@ export class SimulatedPremises implements Premises {
     oldGpf?.powerOff();
     await old.stop();
     await oldGpf?.stop();
-    const generation = Object.keys(this.backups).length + (this.replacements += 1);
-    const eui = replacementEui(this.pki.roles.chf, generation);
+    this.replacements += 1;
+    const eui = this.replacements === 1 ? this.pki.roles.spareChf : replacementEui(this.pki.roles.spareChf, this.replacements);
     const fw = firmwareNumber(firmware);
     const chf = new CommsHub(this.env, eui, { pki: this.pki, headEnd: HEAD_END_ADDRESS, ...(fw !== undefined ? { firmwareVersion: fw } : {}) });
     this.devices.chf = chf;
     this.pki.addDevicePublicKeys(this.headEnd.security.keys, eui);
     await chf.start();
     if (oldGpf) {
-      const gpfEui = replacementEui(this.pki.roles.gpf, generation);
+      const gpfEui = this.replacements === 1 ? this.pki.roles.spareGpf : replacementEui(this.pki.roles.spareGpf, this.replacements);
       const gpf = new GasProxyFunction(this.env, gpfEui, { pki: this.pki });
       gpf.attachTo(chf);
       this.devices.gpf = gpf;

@@ -9,7 +9,7 @@ import { KeyStore } from './keystore.ts';
 
 /** The parties of a test PKI, by role, with the usages each role holds keys for. */
 export const ORGANISATION_ROLES = ['acb', 'supplier', 'networkOperator', 'otherSupplier'] as const;
-export const DEVICE_ROLES = ['esme', 'gsme', 'chf', 'gpf', 'ppmid', 'ihd'] as const;
+export const DEVICE_ROLES = ['esme', 'gsme', 'chf', 'gpf', 'ppmid', 'ihd', 'spareChf', 'spareGpf'] as const;
 export type OrganisationRole = (typeof ORGANISATION_ROLES)[number];
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
 export type Role = OrganisationRole | DeviceRole;
@@ -26,6 +26,9 @@ export const DEFAULT_ROLES: Record<Role, Eui> = {
   gpf: '0012345678abcd03',
   ppmid: '0012345678abcd04',
   ihd: '0012345678abcd05',
+  /** The Comms Hub (and its GPF) fitted when a scenario replaces the hub. */
+  spareChf: '0012345678abcd12',
+  spareGpf: '0012345678abcd13',
 };
 
 export function usagesFor(role: Role): KeyUsage[] {
