@@ -126,3 +126,42 @@ function otherSupplierCommand(r: Awaited<ReturnType<typeof rig>>): Uint8Array {
   r.pki.addDevicePublicKeys(rogue.security.keys, r.meterEui);
   return rogue.buildCommand({ serviceRequest: '11.2', messageCode: 0x0059, target: r.meterEui, hub: r.hubEui, payload: Uint8Array.of(1), critical: false }).bytes;
 }
+
+describe('fault switches', () => {
+  it('drop, delay, duplicate and corrupt frames, drift the clock, and power the device off and on', async () => {
+    const r = await rig();
+    const read = () => r.run(r.headEnd.send({ serviceRequest: '11.2', messageCode: 0x0059, target: r.meterEui, hub: r.hubEui, payload: Uint8Array.of(9), critical: false }, { timeoutMs: 10_000 }));
+    const sent = () => r.meter.handled.length;
+
+    r.meter.faults.set({ delay: { ms: 4000, direction: 'out' } });
+    const t0 = r.clock.now();
+    const delayed = await read();
+    expect(delayed.response.at - t0).toBeGreaterThanOrEqual(4000);
+    r.meter.faults.clear();
+
+    r.meter.faults.set({ duplicate: { rate: 1, direction: 'in' } });
+    const before = sent();
+    await read();
+    expect(sent() - before).toBe(1); // the second copy is a replay: refused by the counter check
+    expect(r.meter.refusals.at(-1)?.reason).toBe('replayed-counter');
+    r.meter.faults.clear();
+
+    r.meter.faults.set({ corrupt: { rate: 1, direction: 'in' } });
+    await expect(read()).rejects.toBeInstanceOf(TimeoutError);
+    expect(['malformed', 'bad-mac']).toContain(r.meter.refusals.at(-1)?.reason);
+    r.meter.faults.clear();
+
+    r.meter.faults.set({ drop: { rate: 1, direction: 'out' } });
+    await expect(read()).rejects.toBeInstanceOf(TimeoutError);
+    r.meter.faults.clear();
+
+    r.meter.faults.set({ clockDriftMs: -90_000 });
+    expect(r.meter.deviceTime()).toBe(r.clock.now() - 90_000);
+    r.meter.faults.clear();
+
+    r.meter.powerOff();
+    await expect(read()).rejects.toBeInstanceOf(TimeoutError);
+    r.meter.powerOn();
+    await read();
+  });
+});
