@@ -13,6 +13,7 @@ import { GbcsSecurity } from '../src/gbcs/security.ts';
 import { loadScenarios, parseScenario } from '../src/scenario/loader.ts';
 import { ScenarioRunner, type PremisesFactory } from '../src/scenario/runner.ts';
 import type { Scenario } from '../src/scenario/types.ts';
+import { InfrastructureError } from '../src/scenario/premises.ts';
 import { startEmbeddedBroker } from '../src/transport/embedded-broker.ts';
 import { MqttBus } from '../src/transport/mqtt-bus.ts';
 import { unwrapTunnel } from '../src/zcl/tunnel.ts';
@@ -136,6 +137,28 @@ describe('the business scenarios on the simulator', () => {
     expect(s.steps[0]!.outcome).toBe('pass');
     expect(s.outcome).toBe('error');
     expect(s.reason).toMatch(/Broker|broker/);
+  });
+});
+
+describe('retries and jobs', () => {
+  it('retries a scenario that ended in error, never one that failed; runs scenarios in parallel', async () => {
+    let attempts = 0;
+    const flaky: PremisesFactory = async (s, set, seed) => {
+      attempts++;
+      if (s.id === 'flaky' && attempts === 1) throw new InfrastructureError('rig not reachable');
+      return simulated(s, set, seed);
+    };
+    const flakyScenario = scenario(TOP_UP.replace('id: top-up-with-fault', 'id: flaky').replace(/  - id: break-the-meter\n.*\n/, ''));
+    const failing = scenario(TOP_UP.replace('id: top-up-with-fault', 'id: failing'));
+    const results = new ResultsCollector();
+    const stream = new EventStream([results]);
+    await new ScenarioRunner({ stream, premises: flaky, runId: 'retries', seed: 1, retries: 2, jobs: 2 }).run([flakyScenario, failing]);
+    await stream.close();
+    const byId = Object.fromEntries(results.results().sets[0]!.scenarios.map((x) => [x.scenarioId, x]));
+    expect(byId.flaky!.attempts).toEqual(['error', 'pass']);
+    expect(byId.flaky!.outcome).toBe('pass');
+    expect(byId.failing!.attempts).toEqual(['fail']);
+    expect(byId.failing!.outcome).toBe('fail');
   });
 });
 
