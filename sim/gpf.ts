@@ -115,7 +115,7 @@ export class GasProxyFunction extends GbcsDevice implements GasProxy {
   }
 
   async fromWan(bytes: Uint8Array, recipient: Eui): Promise<Uint8Array[]> {
-    if (recipient === this.eui) return this.answer(bytes);
+    if (recipient === this.eui) return this.processCommand(bytes);
     if (recipient === this.gsmeEui) this.enqueueForGsme(bytes);
     return [];
   }
@@ -168,15 +168,6 @@ export class GasProxyFunction extends GbcsDevice implements GasProxy {
     if (!queued) this.incident('queue-full', `${this.queue.capacity} commands already wait for the GSME; message code 0x${h.other.messageCode.toString(16).padStart(4, '0')} dropped`);
   }
 
-  private async answer(bytes: Uint8Array): Promise<Uint8Array[]> {
-    try {
-      return await this.processCommand(bytes);
-    } catch (e) {
-      if (!(e instanceof GbcsDecodeError)) throw e;
-      this.refuse({ reason: 'malformed', detail: e.message });
-      return [];
-    }
-  }
 
   /** GCS14 / GCS60a from the mirror; the date-time says when the GSME last reported. */
   private readMirror({ frame }: CommandContext): UseCaseReply {

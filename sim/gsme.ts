@@ -1,5 +1,4 @@
 import { normaliseEui, type Eui } from '../src/crypto/eui.ts';
-import { GbcsDecodeError } from '../src/gbcs/errors.ts';
 import { cosemDateTime } from '../src/gbcs/payload/dlms/cosem-time.ts';
 import { encodeGbzMessage, futureDatedAlert } from '../src/gbcs/payload/gbz/index.ts';
 import type { GbcsSecurity } from '../src/gbcs/security.ts';
@@ -371,22 +370,13 @@ export class GasMeter extends HanDevice implements GsmeHost {
     await this.endSessionOnFailure(async () => {
       if (message) {
         session.commandsRun++;
-        for (const frame of await this.runCommand(message)) await this.put(frame);
+        for (const frame of await this.processCommand(message)) await this.put(frame);
       }
       if (answer.remaining > 0) await this.poll();
       else await this.sleep();
     });
   }
 
-  private async runCommand(bytes: Uint8Array): Promise<Uint8Array[]> {
-    try {
-      return await this.processCommand(bytes);
-    } catch (e) {
-      if (!(e instanceof GbcsDecodeError)) throw e;
-      this.refuse({ reason: 'malformed', detail: e.message });
-      return [];
-    }
-  }
 
   /** A response or alert for the head-end, through the GPF; it waits in the outbox while the GPF cannot be reached. */
   private async put(frame: Uint8Array): Promise<void> {

@@ -1,9 +1,7 @@
-import { GbcsDecodeError } from '../../src/gbcs/errors.ts';
-import { decodeApdu, encodeApdu, type AccessRequest, type RequestSpec } from '../../src/gbcs/payload/dlms/apdu.ts';
+import { encodeApdu, type AccessRequest, type RequestSpec } from '../../src/gbcs/payload/dlms/apdu.ts';
 import { respondTo } from '../../src/gbcs/payload/dlms/builders.ts';
 import type { DlmsData } from '../../src/gbcs/payload/dlms/data.ts';
 import { RESULT } from '../../src/gbcs/payload/dlms/results.ts';
-import { Reader } from '../../src/gbcs/reader.ts';
 
 /** Reading the hub's DLMS commands (ZigBee network control, class 104) and answering them item for item. */
 
@@ -11,15 +9,7 @@ export const ZIGBEE_NETWORK_CONTROL = 104;
 export const DEVICE_LOG = '0-0:30.3.0.255';
 export const HISTORIC_DEVICE_LOG = '0-0:30.3.1.255';
 
-export function decodeAccessRequest(payload: Uint8Array): AccessRequest | undefined {
-  try {
-    const apdu = decodeApdu(new Reader(payload));
-    return apdu.apdu === 'access-request' ? apdu : undefined;
-  } catch (e) {
-    if (e instanceof GbcsDecodeError) return undefined;
-    throw e;
-  }
-}
+export { decodeAccessRequest } from '../core/dlms-request.ts';
 
 /** What one request item must address: the attribute id of a get or set, the method id of an action. */
 export interface Item {

@@ -1,3 +1,4 @@
+import { GbcsDecodeError } from '../../src/gbcs/errors.ts';
 import type { Eui } from '../../src/crypto/eui.ts';
 import type { DecodedFrame } from '../../src/gbcs/frame.ts';
 import { GbcsGuard, type RefusalReason, type TrustedRole } from './gbcs-guard.ts';
@@ -101,7 +102,16 @@ export abstract class GbcsDevice extends SimDevice {
       this.refuse({ reason: 'not-commissioned', detail: 'the device is not commissioned', messageCode: code, originator: frame.header.originator });
       reply = this.notCommissionedReply({ frame, critical });
       if (!reply) return [];
-    } else reply = await entry.handler({ frame, critical });
+    } else {
+      try {
+        reply = await entry.handler({ frame, critical });
+      } catch (e) {
+        // A payload the use case cannot read is discarded, as a real device would, and recorded.
+        if (!(e instanceof GbcsDecodeError)) throw e;
+        this.refuse({ reason: 'malformed', detail: e.message, messageCode: code, originator: frame.header.originator });
+        return [];
+      }
+    }
     if (!reply) return [];
     const out = [this.guard.respond(frame, reply.payload, { signed: critical, ...(reply.responseDateTime ? { dateTime: reply.responseDateTime } : {}) })];
     for (const a of reply.alerts ?? []) out.push(this.guard.alert(frame.header.originator, a.messageCode, a.payload, { signed: a.signed ?? false }));

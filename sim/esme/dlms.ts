@@ -1,22 +1,14 @@
-import { GbcsDecodeError } from '../../src/gbcs/errors.ts';
-import { decodeApdu, encodeApdu, type AccessRequest, type AccessResponse, type RequestSpec } from '../../src/gbcs/payload/dlms/apdu.ts';
+import { encodeApdu, type AccessRequest, type AccessResponse, type RequestSpec } from '../../src/gbcs/payload/dlms/apdu.ts';
 import { respondTo, type Outcome } from '../../src/gbcs/payload/dlms/builders.ts';
 import { COSEM_DATE_TIME_NEVER, COSEM_DATE_TIME_NOW, describeDateTime } from '../../src/gbcs/payload/dlms/cosem-time.ts';
 import { encodeData, type DlmsData } from '../../src/gbcs/payload/dlms/data.ts';
 import { RESULT } from '../../src/gbcs/payload/dlms/results.ts';
-import { Reader, Writer } from '../../src/gbcs/reader.ts';
+import { Writer } from '../../src/gbcs/reader.ts';
 
 /** The DLMS side of the meter's use cases: reading requests, and answering them item for item. */
 
-export function decodeAccessRequest(payload: Uint8Array): AccessRequest | undefined {
-  try {
-    const apdu = decodeApdu(new Reader(payload));
-    return apdu.apdu === 'access-request' ? apdu : undefined;
-  } catch (e) {
-    if (e instanceof GbcsDecodeError) return undefined;
-    throw e;
-  }
-}
+export { decodeAccessRequest } from '../core/dlms-request.ts';
+
 
 export const apduBytes = (apdu: AccessResponse): Uint8Array => encodeApdu(apdu);
 

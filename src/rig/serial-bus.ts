@@ -2,9 +2,9 @@ import { SerialPort } from 'serialport';
 import type { Clock } from '../time/clock.ts';
 import { RealClock } from '../time/real-clock.ts';
 import { withTimeout } from '../time/timeout.ts';
-import type { Bus, Endpoint, EnvelopeHandler, ErrorListener, FrameListener, OutgoingEnvelope, Unsubscribe, WaitOptions } from '../transport/bus.ts';
+import type { Bus, Endpoint, EnvelopeHandler, ErrorListener, FrameListener, Unsubscribe } from '../transport/bus.ts';
 import { BusEvents } from '../transport/bus-events.ts';
-import { EndpointCore } from '../transport/endpoint-core.ts';
+import { EndpointCore, endpointFor } from '../transport/endpoint-core.ts';
 import { checkName, type Envelope } from '../transport/envelope.ts';
 import { AddressInUseError, LinkClosedError, NoRouteError, type TransportError } from '../transport/errors.ts';
 import { decodeRigMessage, encodeRigMessage, type Identify, type RigMessage } from './adapter-protocol.ts';
@@ -125,14 +125,7 @@ export class SerialBus implements Bus {
       core.close();
       throw error;
     }
-    const send = async (outgoing: OutgoingEnvelope): Promise<void> => this.transmit(core.stamp(outgoing));
-    return {
-      address,
-      send,
-      waitFor: (options: WaitOptions) => core.waitFor(options),
-      request: (outgoing: OutgoingEnvelope, options: WaitOptions) => core.request(() => send(outgoing), options),
-      close: () => this.detach(core),
-    };
+    return endpointFor(core, (e) => this.transmit(e), () => this.detach(core));
   }
 
   onFrame(listener: FrameListener): Unsubscribe {

@@ -1,6 +1,6 @@
 import type { Clock } from '../time/clock.ts';
 import { withTimeout } from '../time/timeout.ts';
-import type { EnvelopeHandler, OutgoingEnvelope, WaitOptions } from './bus.ts';
+import type { Endpoint, EnvelopeHandler, OutgoingEnvelope, WaitOptions } from './bus.ts';
 import type { BusEvents } from './bus-events.ts';
 import type { Envelope } from './envelope.ts';
 import { EnvelopeError, HandlerError, LinkClosedError } from './errors.ts';
@@ -112,4 +112,16 @@ export class EndpointCore {
       report(cause);
     }
   }
+}
+
+/** The Endpoint a bus hands out for a core: stamped sends through `transmit`, waits and requests on the core. */
+export function endpointFor(core: EndpointCore, transmit: (envelope: Envelope) => Promise<void>, close: () => Promise<void>): Endpoint {
+  const send = async (outgoing: OutgoingEnvelope): Promise<void> => transmit(core.stamp(outgoing));
+  return {
+    address: core.address,
+    send,
+    waitFor: (options: WaitOptions) => core.waitFor(options),
+    request: (outgoing: OutgoingEnvelope, options: WaitOptions) => core.request(() => send(outgoing), options),
+    close,
+  };
 }

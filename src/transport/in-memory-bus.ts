@@ -1,7 +1,7 @@
 import { checkedDelay, type Clock, type TimerHandle } from '../time/clock.ts';
-import type { Bus, Endpoint, EnvelopeHandler, ErrorListener, FrameListener, OutgoingEnvelope, Unsubscribe, WaitOptions } from './bus.ts';
+import type { Bus, Endpoint, EnvelopeHandler, ErrorListener, FrameListener, Unsubscribe } from './bus.ts';
 import { BusEvents } from './bus-events.ts';
-import { EndpointCore } from './endpoint-core.ts';
+import { EndpointCore, endpointFor } from './endpoint-core.ts';
 import { checkName, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.ts';
 import { AddressInUseError, LinkClosedError, NoRouteError } from './errors.ts';
 
@@ -39,17 +39,10 @@ export class InMemoryBus implements Bus {
     if (this.endpoints.has(address)) throw new AddressInUseError(address);
     const core = new EndpointCore(address, handler, this.clock, this.events);
     this.endpoints.set(address, core);
-    const send = async (outgoing: OutgoingEnvelope): Promise<void> => this.transmit(core.stamp(outgoing));
-    return {
-      address,
-      send,
-      waitFor: (options: WaitOptions) => core.waitFor(options),
-      request: (outgoing: OutgoingEnvelope, options: WaitOptions) => core.request(() => send(outgoing), options),
-      close: async () => {
-        core.close();
-        if (this.endpoints.get(address) === core) this.endpoints.delete(address);
-      },
-    };
+    return endpointFor(core, async (e) => this.transmit(e), async () => {
+      core.close();
+      if (this.endpoints.get(address) === core) this.endpoints.delete(address);
+    });
   }
 
   onFrame(listener: FrameListener): Unsubscribe {

@@ -2,9 +2,9 @@ import { connect as connectClient, type MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../time/clock.ts';
 import { RealClock } from '../time/real-clock.ts';
 import { withTimeout } from '../time/timeout.ts';
-import type { Bus, Endpoint, EnvelopeHandler, ErrorListener, FrameListener, OutgoingEnvelope, Unsubscribe, WaitOptions } from './bus.ts';
+import type { Bus, Endpoint, EnvelopeHandler, ErrorListener, FrameListener, Unsubscribe } from './bus.ts';
 import { BusEvents } from './bus-events.ts';
-import { EndpointCore } from './endpoint-core.ts';
+import { EndpointCore, endpointFor } from './endpoint-core.ts';
 import { checkName, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.ts';
 import { AddressInUseError, BrokerAuthError, BrokerUnavailableError, EnvelopeError, LinkClosedError, type TransportError } from './errors.ts';
 import { envelopeTopic, inboxFilter, parseTopic } from './mqtt-topics.ts';
@@ -148,14 +148,7 @@ export class MqttBus implements Bus {
       this.endpoints.delete(address);
       throw error;
     }
-    const send = async (outgoing: OutgoingEnvelope): Promise<void> => this.publish(core.stamp(outgoing));
-    return {
-      address,
-      send,
-      waitFor: (options: WaitOptions) => core.waitFor(options),
-      request: (outgoing: OutgoingEnvelope, options: WaitOptions) => core.request(() => send(outgoing), options),
-      close: () => this.detach(core),
-    };
+    return endpointFor(core, (e) => this.publish(e), () => this.detach(core));
   }
 
   onFrame(listener: FrameListener): Unsubscribe {
