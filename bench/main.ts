@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { gbcsDecodeRtds } from './gbcs.ts';
 import { otaTransferFast, otaTransferModelled } from './ota.ts';
+import { scenarioInstallAndCommission } from './scenario.ts';
+import { cryptoSignDeterministic, simDevicesMemory, simUseCasesCritical, simUseCasesNonCritical } from './sim.ts';
 import type { Bench, BenchResult } from './harness.ts';
 
 /** Every benchmark, in the order they run. Later capabilities add theirs here. */
-export const BENCHES: Bench[] = [gbcsDecodeRtds, otaTransferFast, otaTransferModelled];
+export const BENCHES: Bench[] = [gbcsDecodeRtds, otaTransferFast, otaTransferModelled, cryptoSignDeterministic, simUseCasesNonCritical, simUseCasesCritical, simDevicesMemory, scenarioInstallAndCommission];
 
 function line(r: BenchResult): string {
   const base = r.baseline === undefined ? '' : `  baseline ${r.baseline} ${r.unit}  ratio ${r.ratio}`;

@@ -14,6 +14,11 @@ import { admitJoin, admitRejoin, linkQualityFor, type Admission } from './chf/ha
 import type { DeviceEnvironment } from './core/device.ts';
 import { GbcsDevice, type GbcsDeviceOptions } from './core/gbcs-device.ts';
 import { decodeHan, encodeHan, hashTcLinkKey, HanMessageError, installCodeKey, type HanMessage } from './core/han.ts';
+import { firmwareChannelOf, FIRMWARE_DELIVERY_PROTOCOL } from '../src/ota/delivery.ts';
+import type { FirmwareCatalogue } from '../src/ota/policy/catalogue.ts';
+import type { DeviceFirmware } from './firmware/device-firmware.ts';
+import type { DistributionSettings, FirmwareDistributor } from './firmware/distributor.ts';
+import { FIRMWARE_MESSAGE_CODE, hubFirmware } from './firmware/wiring.ts';
 
 export type { DeviceLogEntry, HanDeviceType } from './chf/device-log.ts';
 
@@ -41,6 +46,9 @@ export interface CommsHubOptions extends GbcsDeviceOptions {
   extendedPanId?: Eui;
   firmwareVersion?: number;
   deviceLogCapacity?: number;
+  /** What the hub checks firmware images against (the simulator's default catalogue unless given). */
+  firmwareCatalogue?: FirmwareCatalogue;
+  firmwareDistribution?: Partial<DistributionSettings>;
 }
 
 export const DEFAULT_DEVICE_LOG_CAPACITY = 16;
@@ -62,6 +70,10 @@ export class CommsHub extends GbcsDevice {
   channel: number;
   firmwareVersion: number;
   gpf: GasProxy | undefined;
+  /** 11.1 on the hub's side: CS05 images checked and distributed on the HAN (sim/firmware/distributor.ts). */
+  readonly firmware: FirmwareDistributor;
+  /** The hub's own firmware: CS05a images it holds, CS06 activation. */
+  readonly ownFirmware: DeviceFirmware;
   private readonly headEnd: string;
   private readonly linkRandom: Random;
   private tunnelSeq = 0;
@@ -88,6 +100,24 @@ export class CommsHub extends GbcsDevice {
       CHF_FIRMWARE_MESSAGE_CODE.ECS52,
       readFirmwareVersionHandler(() => this.firmwareVersion, (frame, detail) => this.discard(frame, detail)),
     );
+    const fw = hubFirmware({
+      clock: this.clock,
+      random: this.random,
+      eui: this.eui,
+      guard: this.guard,
+      running: { get: () => this.firmwareVersion, set: (v) => (this.firmwareVersion = v) },
+      now: () => this.deviceTime(),
+      report: (e) => this.onHandlerError(e),
+      catalogue: options.firmwareCatalogue,
+      transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
+      toWan: (frame) => this.toWan([frame]),
+      reachable: (eui) => this.deviceLog.get(eui)?.joined === true,
+      reportTransfer: (t) => this.raiseFirmwareTransferAlert(t),
+      settings: options.firmwareDistribution,
+    });
+    this.firmware = fw.distributor;
+    this.ownFirmware = fw.own;
+    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, fw.own.activate);
   }
 
   /** A hub in service is commissioned by being installed; its own use cases need no further step. */
@@ -119,6 +149,8 @@ export class CommsHub extends GbcsDevice {
 
   protected async handle(envelope: Envelope): Promise<void> {
     if (envelope.protocol === 'gbcs' && envelope.from === this.headEnd) return this.fromWan(envelope.payload);
+    if (envelope.protocol === FIRMWARE_DELIVERY_PROTOCOL && envelope.from === firmwareChannelOf(this.headEnd)) return this.firmware.fromDcc(envelope.payload);
+    if (envelope.protocol === 'zcl' && this.firmware.fromHan(envelope, this.eui)) return;
     if (envelope.protocol === 'zcl') return this.fromHanTunnel(envelope);
     if (envelope.protocol === 'han') return this.fromHanNetwork(envelope);
   }

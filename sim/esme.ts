@@ -47,6 +47,7 @@ import { ESME_MESSAGE_CODES, type ElectricityMeterOptions, type EsmeDefect, type
 import { checkSnapshot, initialEsmeState, readingsOf, SNAPSHOT_FORMAT, type EsmeSnapshot, type EsmeState } from './esme/state.ts';
 import { CURRENCY_UNITS_PER_PENNY, CURRENCY_UNITS_PER_POUND } from './esme/tariff.ts';
 import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
+import { FIRMWARE_MESSAGE_CODE, meterFirmware, type MeterFirmware } from './firmware/wiring.ts';
 
 export { ESME_DEFECTS, ESME_MESSAGE_CODES, type ElectricityMeterOptions, type EsmeDefect, type EsmeReadings, type TopUpRecord, type TopUpSource } from './esme/options.ts';
 export type { EsmeSnapshot } from './esme/state.ts';
@@ -91,6 +92,8 @@ export class ElectricityMeter extends HanDevice {
   readonly bindings = new DeviceBindings();
   /** Answers IHD and PPMID Read Attributes on the Metering and Prepayment clusters. */
   readonly meteringServer: MeteringServer;
+  /** Held image, CS06 activation and the OTA client (sim/firmware). */
+  readonly firmware: MeterFirmware;
   private state: EsmeState;
   private cells: SupplierCells;
   private utrn!: MeterUtrnAcceptor;
@@ -138,6 +141,21 @@ export class ElectricityMeter extends HanDevice {
         for (const b of this.bindings.entries) if (b.deviceType === 'PPMID') this.pairPpmid(b.eui);
       },
     });
+    this.firmware = meterFirmware({
+      clock: this.clock,
+      eui: this.eui,
+      guard: this.guard,
+      model: this.model,
+      receipt: 'dlms',
+      running: { get: () => this.state.firmwareVersion, set: (v) => (this.state.firmwareVersion = v) },
+      now: () => this.deviceTime(),
+      report: (e) => this.onHandlerError(e),
+      send: (frame) => this.sendToHub(frame),
+      server: () => this.hub,
+      online: () => this.network === 'joined',
+      transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
+    });
+    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, this.firmware.device.activate);
   }
 
   get commissioned(): boolean {
@@ -277,11 +295,13 @@ export class ElectricityMeter extends HanDevice {
   protected override onPowerOff(): void {
     super.onPowerOff();
     this.suspendMetering();
+    this.firmware.powerOff();
   }
 
   protected override onPowerOn(): void {
     super.onPowerOn();
     if (this.running) this.resumeMetering();
+    this.firmware.powerOn();
   }
 
   protected override notCommissionedReply(ctx: CommandContext): UseCaseReply | undefined {
@@ -302,6 +322,7 @@ export class ElectricityMeter extends HanDevice {
 
   /** ZCL from IHDs and PPMIDs (reads, PECS01 top-ups) before GBCS through the hub's tunnel. */
   protected override async handle(envelope: Envelope): Promise<void> {
+    if (this.firmware.ota.fromHan(envelope)) return;
     if (await this.meteringServer.handle(envelope)) return;
     if (await this.han.handle(envelope)) return;
     return super.handle(envelope);

@@ -4,7 +4,7 @@ import type { GbcsSecurity } from '../src/gbcs/security.ts';
 import type { EnvelopeMeta } from '../src/transport/envelope.ts';
 import { ZclDecodeError } from '../src/zcl/errors.ts';
 import { decodeZcl } from '../src/zcl/codec.ts';
-import { TUNNELING_CLUSTER_ID, unwrapTunnel } from '../src/zcl/tunnel.ts';
+import { TUNNELING_CLUSTER_ID, unwrapTunnel, type UnwrappedTunnelData } from '../src/zcl/tunnel.ts';
 import { ZCL_CLUSTER_META } from './core/metering-server.ts';
 
 export interface FrameMeaning {
@@ -24,6 +24,15 @@ function gbcsMeaning(bytes: Uint8Array, security: GbcsSecurity): FrameMeaning {
   }
 }
 
+function tunnelMeaning(tunnelled: UnwrappedTunnelData, security: GbcsSecurity): FrameMeaning {
+  const first = tunnelled.data[0];
+  if (first !== 0xdd && first !== 0xdf) {
+    return { useCase: 'seTunneling.transferData', decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, data: Buffer.from(tunnelled.data).toString('hex') } };
+  }
+  const inner = gbcsMeaning(tunnelled.data, security);
+  return { ...inner, decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, gbcs: inner.decoded ?? null } };
+}
+
 /**
  * What a frame on the simulated network means, for the evidence log: GBCS decoded (with MAC and signature
  * verdicts from the head-end's keys), GBCS inside a ZCL Tunneling frame likewise, other ZCL by cluster and
@@ -31,16 +40,14 @@ function gbcsMeaning(bytes: Uint8Array, security: GbcsSecurity): FrameMeaning {
  */
 export function describeFrame(protocol: string, payload: Uint8Array, security: GbcsSecurity, meta: EnvelopeMeta | undefined): FrameMeaning {
   if (protocol === 'gbcs') return gbcsMeaning(payload, security);
-  try {
-    const tunnelled = unwrapTunnel(payload);
-    const first = tunnelled.data[0];
-    if (first !== 0xdd && first !== 0xdf) {
-      return { useCase: 'seTunneling.transferData', decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, data: Buffer.from(tunnelled.data).toString('hex') } };
+  // Only a cluster-specific frame (frame type bits 01) can be a Tunneling Transfer Data: global ones (the IHD's
+  // and PPMID's reads, most of the HAN's frames) go straight to their cluster rather than through a thrown error.
+  if (((payload[0] ?? 0) & 0x03) === 0x01) {
+    try {
+      return tunnelMeaning(unwrapTunnel(payload), security);
+    } catch (e) {
+      if (!(e instanceof ZclDecodeError)) throw e;
     }
-    const inner = gbcsMeaning(tunnelled.data, security);
-    return { ...inner, decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, gbcs: inner.decoded ?? null } };
-  } catch (e) {
-    if (!(e instanceof ZclDecodeError)) throw e;
   }
   const cluster = meta?.[ZCL_CLUSTER_META];
   if (typeof cluster !== 'number' || cluster === TUNNELING_CLUSTER_ID) return { decoded: { error: 'ZCL frame of unknown cluster' } };

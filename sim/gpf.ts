@@ -99,6 +99,8 @@ export class GasProxyFunction extends GbcsDevice implements GasProxy {
   attachTo(hub: CommsHub): void {
     this.hub = hub;
     hub.gpf = this;
+    // The GSME's firmware is served from the GPF's address (sim/firmware/distributor.ts).
+    hub.firmware.serveVia(this.eui, (to, frame, meta) => this.transmit(to, 'zcl', frame, meta));
   }
 
   /** Joins a device with the GPF (the GSME, or a PPMID or IHD reading gas data); a change is backed up to the DCC. */
@@ -137,6 +139,7 @@ export class GasProxyFunction extends GbcsDevice implements GasProxy {
 
   private async fromGsme(envelope: Envelope): Promise<void> {
     const gsme = envelope.from;
+    if (this.hub?.firmware.fromHan(envelope, this.eui)) return;
     try {
       const cluster = envelope.meta?.[ZCL_CLUSTER_META];
       if (typeof cluster === 'number' && cluster !== TUNNELING_CLUSTER) this.mirror.apply(cluster, envelope.payload, this.clock.now());

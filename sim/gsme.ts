@@ -30,6 +30,7 @@ import { decodeSleepyTunnel, encodeSleepyTunnel, SleepyTunnelError } from './gas
 import { wholeSeconds } from './gas/units.ts';
 import { HanTopUpServer } from './han-topup.ts';
 import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
+import { DEFAULT_OTA_WINDOW_MS, FIRMWARE_MESSAGE_CODE, meterFirmware, versionFromOctets, versionOctets, type MeterFirmware } from './firmware/wiring.ts';
 
 export type { GsmeDefect } from './gas/gsme-use-cases.ts';
 
@@ -108,6 +109,8 @@ export class GasMeter extends HanDevice implements GsmeHost {
   pendingModeChange: PendingModeChange | undefined;
   /** Alerts raised while the GPF could not be reached, sent at the next wake. */
   readonly outbox: Uint8Array[] = [];
+  /** Held image, CS06 activation and the sleepy OTA client, served by the GPF (sim/firmware). */
+  readonly firmware: MeterFirmware;
   private commissionedFlag: boolean;
   private clockCorrectionMs = 0;
   private readonly utrns: UtrnAcceptor;
@@ -182,6 +185,22 @@ export class GasMeter extends HanDevice implements GsmeHost {
         }
       },
     });
+    this.firmware = meterFirmware({
+      clock: this.clock,
+      eui: this.eui,
+      guard: this.guard,
+      model: this.model,
+      receipt: 'gbz',
+      running: { get: () => versionFromOctets(this.firmwareVersion), set: (v) => (this.firmwareVersion = versionOctets(v)) },
+      now: () => this.localTime(),
+      report: (e) => this.onHandlerError(e),
+      send: (frame) => this.put(frame),
+      server: () => this.gpf,
+      online: () => this.reachable,
+      transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
+      sleepy: { windowMs: DEFAULT_OTA_WINDOW_MS },
+    });
+    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, this.firmware.device.activate);
   }
 
   get commissioned(): boolean {
@@ -289,11 +308,13 @@ export class GasMeter extends HanDevice implements GsmeHost {
   protected override onPowerOff(): void {
     super.onPowerOff();
     this.disarmTimers();
+    this.firmware.powerOff();
   }
 
   protected override onPowerOn(): void {
     super.onPowerOn();
     if (this.running) this.armTimers(GSME_DEFAULTS.wakeAfterPowerOnMs);
+    this.firmware.powerOn();
   }
 
   protected override notCommissionedReply(ctx: CommandContext): UseCaseReply | undefined {
@@ -302,6 +323,7 @@ export class GasMeter extends HanDevice implements GsmeHost {
   }
 
   protected override async handle(envelope: Envelope): Promise<void> {
+    if (this.firmware.ota.fromHan(envelope)) return;
     if (envelope.protocol === 'han') return super.handle(envelope);
     if (envelope.protocol !== 'zcl') return;
     if (envelope.from === this.gpf) return this.fromGpf(envelope);
@@ -321,6 +343,7 @@ export class GasMeter extends HanDevice implements GsmeHost {
     this.wakeTimer = this.clock.setTimer(this.wakeIntervalMs, () => this.run(() => this.wake()));
     this.meter.setFlowMultiplier(1 + this.flowVariation * (2 * this.consumptionRandom.float() - 1));
     if (!this.reachable || this.session) return;
+    this.firmware.ota.onWake(this.listenWindowMs);
     this.session = { commandsRun: 0 };
     await this.endSessionOnFailure(async () => {
       await this.reportToMirror();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { toHex } from '../src/bytes.ts';
 import type { Eui } from '../src/crypto/eui.ts';
 import { generateUtrn } from '../src/gbcs/utrn.ts';
-import { HeadEnd } from '../src/headend/headend.ts';
+import { FirmwareHeadEnd } from '../src/headend/requests/firmware.ts';
 import { defaultServiceRequests } from '../src/headend/requests/index.ts';
 import type { RequestContext, RequestParams } from '../src/headend/requests/types.ts';
 import type { FrameDirection } from '../src/evidence/events.ts';
@@ -33,6 +33,8 @@ import { GasMeter } from './gsme.ts';
 import { InHomeDisplay } from './ihd.ts';
 import { PrepaymentInterface } from './ppmid.ts';
 import { describeFrame } from './frame-view.ts';
+import { DEFAULT_FIRMWARE_CATALOGUE } from './firmware/models.ts';
+import { firmwareDefaults, hubFirmwareState, meterFirmwareState, registerFirmwareTargets } from './firmware/premises-view.ts';
 
 export const HEAD_END_ADDRESS = 'headend';
 /** GSME commands wait at the GPF for the meter's next wake: the head-end waits longer than one wake interval. */
@@ -91,7 +93,7 @@ export class SimulatedPremises implements Premises {
 
   private constructor(
     readonly clock: VirtualClock,
-    readonly headEnd: HeadEnd,
+    readonly headEnd: FirmwareHeadEnd,
     private readonly bus: Bus,
     private readonly pki: SimPki,
     private readonly env: { clock: VirtualClock; random: Random; bus: Bus },
@@ -112,7 +114,7 @@ export class SimulatedPremises implements Premises {
     const code = (role: Role) => installCodeFor(o.seed, role);
     const wantsGas = roles.gsme !== undefined || roles.gpf !== undefined;
     const hubFirmware = firmwareNumber(identity('chf').firmware);
-    const chf = new CommsHub(env, pki.roles.chf, { pki, headEnd: HEAD_END_ADDRESS, ...(hubFirmware !== undefined ? { firmwareVersion: hubFirmware } : {}) });
+    const chf = new CommsHub(env, pki.roles.chf, { pki, headEnd: HEAD_END_ADDRESS, firmwareCatalogue: DEFAULT_FIRMWARE_CATALOGUE, ...(hubFirmware !== undefined ? { firmwareVersion: hubFirmware } : {}) });
     const devices: Devices = { chf };
     if (wantsGas) {
       devices.gpf = new GasProxyFunction(env, pki.roles.gpf, { pki });
@@ -158,7 +160,8 @@ export class SimulatedPremises implements Premises {
     const keys = pki.headEndKeys();
     const all = Object.values(devices) as { eui: Eui }[];
     for (const d of all) pki.addDevicePublicKeys(keys, d.eui);
-    const headEnd = new HeadEnd({
+    registerFirmwareTargets(chf.firmware, devices);
+    const headEnd = new FirmwareHeadEnd({
       bus,
       clock,
       keys,
@@ -247,6 +250,7 @@ export class SimulatedPremises implements Premises {
     }
     if (srv === '8.12.1') return this.backups.chf ?? {};
     if (srv === '8.12.2') return this.backups.gpf ?? {};
+    if (srv === '11.1' || srv === '11.3') return firmwareDefaults(srv, this.headEnd, { ...this.devices, chf: this.devices.chf.eui });
     return {};
   }
 
@@ -255,7 +259,7 @@ export class SimulatedPremises implements Premises {
     const network = (d: HanDevice) => d.network;
     switch (role) {
       case 'chf':
-        return { firmwareVersion: chf.firmwareVersion.toString(16).padStart(8, '0'), panId: chf.panId, powered: chf.powered, deviceLogSize: chf.deviceLog.entries.length };
+        return { firmwareVersion: chf.firmwareVersion.toString(16).padStart(8, '0'), panId: chf.panId, powered: chf.powered, deviceLogSize: chf.deviceLog.entries.length, ...hubFirmwareState(chf.ownFirmware, chf.firmware) };
       case 'gpf':
         return gpf ? { powered: gpf.powered } : {};
       case 'esme': {
@@ -272,6 +276,7 @@ export class SimulatedPremises implements Premises {
           firmwareVersion: esme.firmwareVersion.toString(16).padStart(8, '0'),
           mpan: esme.mpan,
           topUps: esme.topUps.filter((t) => t.accepted).length,
+          ...meterFirmwareState(esme.firmware),
         };
       }
       case 'gsme': {
@@ -284,6 +289,8 @@ export class SimulatedPremises implements Premises {
           volume: { value: m.volumeM3, unit: 'm3' },
           commissioned: gsme.commissioned,
           network: network(gsme),
+          firmwareVersion: toHex(gsme.firmwareVersion),
+          ...meterFirmwareState(gsme.firmware),
         };
       }
       case 'ppmid':
@@ -382,7 +389,8 @@ export class SimulatedPremises implements Premises {
     this.replacements += 1;
     const eui = this.replacements === 1 ? this.pki.roles.spareChf : replacementEui(this.pki.roles.spareChf, this.replacements);
     const fw = firmwareNumber(firmware);
-    const chf = new CommsHub(this.env, eui, { pki: this.pki, headEnd: HEAD_END_ADDRESS, ...(fw !== undefined ? { firmwareVersion: fw } : {}) });
+    const chf = new CommsHub(this.env, eui, { pki: this.pki, headEnd: HEAD_END_ADDRESS, firmwareCatalogue: DEFAULT_FIRMWARE_CATALOGUE, ...(fw !== undefined ? { firmwareVersion: fw } : {}) });
+    registerFirmwareTargets(chf.firmware, this.devices);
     this.devices.chf = chf;
     this.pki.addDevicePublicKeys(this.headEnd.security.keys, eui);
     await chf.start();

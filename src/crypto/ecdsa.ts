@@ -1,13 +1,15 @@
 import { sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { p256 } from '@noble/curves/nist.js';
 import type { PrivateKey, PublicKey } from './keys.ts';
+import { signP256Sha256 } from './rfc6979.ts';
 
 /**
  * ECDSA P-256 with SHA-256, signature as raw r||s (64 bytes). Deterministic (RFC 6979) so that a seeded
  * simulation produces the same bytes every run; node's randomised signer is not used for that reason.
  */
 export function signDeterministic(key: PrivateKey, data: Uint8Array): Uint8Array {
-  return p256.sign(data, key.scalar, { prehash: true, lowS: false });
+  // RFC 6979 with k·G done by OpenSSL: the same bytes as @noble/curves' p256.sign(data, scalar, { prehash: true,
+  // lowS: false }) (test/crypto-signing.test.ts), about eight times faster.
+  return signP256Sha256(key.scalar, data);
 }
 
 /** Verification goes through node:crypto (OpenSSL), many times faster than the pure-JS curve. */

@@ -48,7 +48,7 @@ export class KeyStore {
 
   addPublic(eui: Eui, usage: KeyUsage, key: PublicKey): void {
     const entry = this.entry(eui, usage);
-    entry.publicKey ??= key;
+    if (!entry.privateKey) entry.publicKey ??= key;
   }
 
   /** A replaced trust anchor (CS02b) with the same identity: the new key takes the old one's place. */
@@ -58,15 +58,18 @@ export class KeyStore {
     entry.publicKey = key;
   }
 
-  /** Adding a private key also provides its public key. */
+  /**
+   * Adding a private key also provides its public key. It is read when asked for, not here: a key derived when
+   * first used (the simulator's) stays underived while its device is idle.
+   */
   addPrivate(eui: Eui, usage: KeyUsage, key: PrivateKey): void {
     const entry = this.entry(eui, usage);
     entry.privateKey ??= key;
-    entry.publicKey ??= key.publicKey;
   }
 
   publicKey(eui: Eui, usage: KeyUsage): PublicKey | undefined {
-    return this.entries.get(keyOf(eui, usage))?.publicKey;
+    const entry = this.entries.get(keyOf(eui, usage));
+    return entry?.publicKey ?? entry?.privateKey?.publicKey;
   }
 
   privateKey(eui: Eui, usage: KeyUsage): PrivateKey | undefined {

@@ -18,3 +18,11 @@ export interface EvidenceRecord {
 export function recordHash(seq: number, prev: string, event: unknown): string {
   return createHash('sha256').update(canonicalJson({ seq, prev, event })).digest('hex');
 }
+
+/**
+ * `recordHash` for an event already in canonical JSON (`canonicalJson(event)`), which a writer needs for the
+ * line anyway: the canonical record is that text between its sorted neighbours, so the event is walked once.
+ */
+export function recordHashOfCanonical(seq: number, prev: string, eventJson: string): string {
+  return createHash('sha256').update(`{"event":${eventJson},"prev":${JSON.stringify(prev)},"seq":${JSON.stringify(seq)}}`).digest('hex');
+}

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { canonicalJson } from './canonical-json.ts';
 import type { RunEvent } from './events.ts';
-import { GENESIS_HASH, recordHash } from './hash-chain.ts';
+import { GENESIS_HASH, recordHashOfCanonical } from './hash-chain.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface JsonlEvidenceWriterOptions {
@@ -36,8 +36,9 @@ export class JsonlEvidenceWriter implements Reporter {
   onEvent(event: RunEvent): void {
     if (this.fd === undefined) throw new Error(`evidence log ${this.path} is closed`);
     const seq = this.seq + 1;
-    const hash = recordHash(seq, this.prev, event);
-    const line = `{"seq":${seq},"prev":"${this.prev}","hash":"${hash}","event":${canonicalJson(event)}}\n`;
+    const json = canonicalJson(event);
+    const hash = recordHashOfCanonical(seq, this.prev, json);
+    const line = `{"seq":${seq},"prev":"${this.prev}","hash":"${hash}","event":${json}}\n`;
     writeSync(this.fd, line);
     if (this.options.fsync) fsyncSync(this.fd);
     this.seq = seq;

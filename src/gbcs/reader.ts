@@ -121,9 +121,13 @@ export function encodeLength(n: number): Uint8Array {
   return Uint8Array.of(0x84, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 }
 
-/** Growable byte writer for encoders. */
+/**
+ * Growable byte writer for encoders. It starts at 64 bytes, the largest typed array V8 keeps on its own heap:
+ * most writers (headers, other-information, DLMS pieces) never outgrow it, and one that does pays for the buffer
+ * it needs rather than every writer paying for an off-heap one.
+ */
 export class Writer {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(64);
   private len = 0;
 
   private grow(n: number): void {

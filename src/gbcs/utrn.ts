@@ -282,15 +282,21 @@ export class UtrnStateError extends Error {
 export class UtrnAcceptor {
   private readonly accepted: number[] = [];
   readonly capacity: number;
-  private readonly z: Uint8Array;
   private readonly parties: UtrnParties;
+  /** The key agreement behind the MACs; its ECDH waits for the first UTRN (a meter may never see one). */
+  private readonly keys: UtrnAcceptorOptions;
+  private agreed: Uint8Array | undefined;
 
   constructor(options: UtrnAcceptorOptions, snapshot?: UtrnAcceptorSnapshot) {
     this.capacity = snapshot?.capacity ?? options.capacity ?? DEFAULT_UTRN_CACHE_CAPACITY;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new UtrnStateError(`UTRN counter cache capacity must be a positive integer, got ${this.capacity}`);
-    this.z = sharedSecret(options, options.cache);
+    this.keys = options;
     this.parties = { originator: options.originator, target: options.target };
     if (snapshot) this.restore(snapshot);
+  }
+
+  private z(): Uint8Array {
+    return (this.agreed ??= sharedSecret(this.keys, this.keys.cache));
   }
 
   /** The highest UTRN counter accepted, or undefined before the first top-up. */
@@ -321,7 +327,7 @@ export class UtrnAcceptor {
       if ((utrnCounter & COUNTER_FIELD_MASK) !== parsed.counterField) return { ok: false, reason: 'format', detail: `the UTRN's counter bits ${parsed.counterField} do not match the command's counter` };
     }
     const counter = BigInt(utrnCounter) << 32n;
-    if (ptutMac(this.z, this.parties, counter, parsed.ptutHigh) !== parsed.mac) return { ok: false, reason: 'mac', detail: 'the MAC does not authenticate this top-up' };
+    if (ptutMac(this.z(), this.parties, counter, parsed.ptutHigh) !== parsed.mac) return { ok: false, reason: 'mac', detail: 'the MAC does not authenticate this top-up' };
     if (this.accepted.includes(utrnCounter)) return { ok: false, reason: 'reused-counter', detail: `UTRN counter ${utrnCounter} was already accepted` };
     const lowest = this.accepted[0];
     if (this.accepted.length >= this.capacity && lowest !== undefined && utrnCounter < lowest) {

@@ -99,6 +99,11 @@ export class HeadEnd {
   private readonly alertWaiters = new Set<{ match: (m: ReceivedMessage) => boolean; resolve: (m: ReceivedMessage) => void }>();
   /** Frames that reached the head-end but did not decode: kept, never dropped silently. */
   readonly rejected: { bytes: Uint8Array; error: string; at: number }[] = [];
+  /**
+   * Each frame that arrives is decoded once: the alert handler, the response matcher and the response check all
+   * see the same envelope payload, so they share its decoding rather than parse it three times.
+   */
+  private readonly decoded = new WeakMap<Uint8Array, DecodedFrame>();
 
   constructor(options: HeadEndOptions) {
     this.bus = options.bus;
@@ -175,7 +180,7 @@ export class HeadEnd {
     const matches = (e: Envelope) => {
       if (e.protocol !== 'gbcs') return false;
       try {
-        const f = decodeFrame(e.payload);
+        const f = this.decode(e.payload);
         return f.header.cra === 2 && f.header.counter === header.counter && f.header.originator === header.recipient && f.header.other.messageCode === header.other.messageCode;
       } catch {
         return false;
@@ -208,22 +213,30 @@ export class HeadEnd {
     return withTimeout(this.clock, arrival, timeoutMs, what).finally(() => waiter && this.alertWaiters.delete(waiter));
   }
 
+  private decode(bytes: Uint8Array): DecodedFrame {
+    let frame = this.decoded.get(bytes);
+    if (!frame) this.decoded.set(bytes, (frame = decodeFrame(bytes)));
+    return frame;
+  }
+
   private received(bytes: Uint8Array): ReceivedMessage {
-    const frame = decodeFrame(bytes);
+    const frame = this.decode(bytes);
     return { bytes, frame, mac: this.security.verifyMac(frame), signature: this.security.verifySignature(frame), at: this.clock.now() };
   }
 
   private onEnvelope(e: Envelope): void {
     if (e.protocol !== 'gbcs') return;
-    let message: ReceivedMessage;
+    let frame: DecodedFrame;
     try {
-      message = this.received(e.payload);
+      frame = this.decode(e.payload);
     } catch (err) {
       if (!(err instanceof GbcsDecodeError)) throw err;
       this.rejected.push({ bytes: e.payload, error: err.message, at: this.clock.now() });
       return;
     }
-    if (message.frame.header.cra !== 3) return;
+    // Responses are checked by the request that waits for them (sendBytes); only alerts are checked and kept here.
+    if (frame.header.cra !== 3) return;
+    const message = this.received(e.payload);
     this.alertLog.push(message);
     for (const w of this.alertWaiters) {
       if (w.match(message)) {

@@ -116,7 +116,13 @@ const CATALOGUE: readonly ServiceRequestSpec[] = [
     exactlyOneOf: [['image', 'version']],
   },
   { code: '11.2', title: 'Read Firmware Version', critical: false, targets: ['chf', 'esme', 'gsme', 'ppmid'], params: {} },
-  { code: '11.3', title: 'Activate Firmware', critical: true, targets: ['chf', 'esme', 'gsme'], params: { executeAt } },
+  {
+    code: '11.3',
+    title: 'Activate Firmware',
+    critical: true,
+    targets: ['chf', 'esme', 'gsme'],
+    params: { executeAt, hash: { kind: 'text', description: 'the manufacturer image hash (hex); default: the last image sent to the device' } },
+  },
   { code: '11.4', title: 'Update PPMID Firmware', critical: false, targets: ['ppmid'], params: { version: { kind: 'text', required: true, description: 'the firmware version' } } },
 ];
 

@@ -1,3 +1,4 @@
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { decodeFrame, encodeCiphered, encodeGeneralSigning } from '../gbcs/frame.ts';
 import { decodeMessage } from '../gbcs/message.ts';
 import { SECURITY_HEADER } from '../gbcs/security.ts';
@@ -80,11 +81,15 @@ function capture(ctx: ScenarioContext, captures: Captures, fields: Readonly<Reco
   }
 }
 
-/** Scenario parameter values as the head-end's service request definitions take them (plain JSON). */
-function toRequestParams(resolved: Record<string, ParamValue>, now: number): RequestParams {
+/**
+ * Scenario parameter values as the head-end's service request definitions take them (plain JSON). A file named
+ * by a scenario (`image`) is relative to the scenario's own file.
+ */
+function toRequestParams(resolved: Record<string, ParamValue>, now: number, scenarioFile: string): RequestParams {
   const out: Record<string, Json> = {};
   for (const [name, v] of Object.entries(resolved)) {
-    if (isQuantity(v)) out[name] = { value: v.value, unit: v.unit };
+    if (name === 'image' && typeof v === 'string' && !isAbsolute(v)) out[name] = resolvePath(dirname(scenarioFile), v);
+    else if (isQuantity(v)) out[name] = { value: v.value, unit: v.unit };
     else if (typeof v === 'object') out[name] = new Date(dateTimeOf(v, now)).toISOString();
     else out[name] = v;
   }
@@ -96,11 +101,11 @@ function dateTimeOf(spec: DateTimeSpec, now: number): number {
 }
 
 /** Sends one service request through the head-end and interprets the response. */
-async function serviceRequest(ctx: ScenarioContext, srv: string, to: ServiceRequestStep['to'], params: ServiceRequestStep['params'], timeoutMs: number): Promise<RequestOutcome> {
+async function serviceRequest(ctx: ScenarioContext, srv: string, to: ServiceRequestStep['to'], params: ServiceRequestStep['params'], timeoutMs: number, scenarioFile: string): Promise<RequestOutcome> {
   const { premises } = ctx;
   const definition = premises.requests.get(srv, to);
   if (!definition) throw new InfrastructureError(`the head-end cannot send ${srv} to ${to}`);
-  const given = toRequestParams(resolveParams(srv, params, ctx.variables), premises.clock.now());
+  const given = toRequestParams(resolveParams(srv, params, ctx.variables), premises.clock.now(), scenarioFile);
   const requestParams = { ...premises.defaultParams(srv, given), ...given };
   const hub = premises.roles.chf;
   if (!hub) throw new InfrastructureError('no Comms Hub on these premises');
@@ -127,7 +132,7 @@ async function attack(ctx: ScenarioContext, step: ServiceRequestStep & { attack:
   if (!definition) throw new InfrastructureError(`the head-end cannot send ${step.srv} to ${step.to}`);
   const hub = premises.roles.chf;
   if (!hub) throw new InfrastructureError('no Comms Hub on these premises');
-  const given = toRequestParams(resolveParams(step.srv, step.params, ctx.variables), premises.clock.now());
+  const given = toRequestParams(resolveParams(step.srv, step.params, ctx.variables), premises.clock.now(), step.location.file);
   const requestParams = { ...premises.defaultParams(step.srv, given), ...given };
   const [spec] = definition.build(requestParams, premises.requestContext());
   if (!spec) throw new InfrastructureError(`${step.srv} to ${step.to} built no command`);
@@ -167,7 +172,7 @@ async function runSrv(ctx: ScenarioContext, step: ServiceRequestStep): Promise<v
   }
   let outcome: RequestOutcome;
   try {
-    outcome = await serviceRequest(ctx, step.srv, step.to, step.params, step.timeout);
+    outcome = await serviceRequest(ctx, step.srv, step.to, step.params, step.timeout, step.location.file);
   } catch (e) {
     if (e instanceof TimeoutError && step.expect === 'no-response') return;
     throw e;
@@ -197,7 +202,7 @@ async function runExpectState(ctx: ScenarioContext, step: ExpectStateStep): Prom
 }
 
 async function runExpectRead(ctx: ScenarioContext, step: ExpectReadStep): Promise<void> {
-  const outcome = await serviceRequest(ctx, step.srv, step.to, step.params, step.timeout);
+  const outcome = await serviceRequest(ctx, step.srv, step.to, step.params, step.timeout, step.location.file);
   if (!outcome.success) throw new StepFailure(`${step.srv} to ${step.to} failed: ${outcome.error ?? 'unnamed error'}`);
   const result = check(ctx, step.field, toValue(field(outcome.fields, step.field) as Json), step.check);
   if (!result.ok) throw new StepFailure(result.message);

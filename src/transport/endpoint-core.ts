@@ -11,6 +11,9 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
 }
 
+/** The link of a bus that cannot be cut (in memory): one function for every endpoint rather than one each. */
+const neverBlocked = (): Error | undefined => undefined;
+
 /** What every endpoint does the same whatever the link: stamping `from`, handler calls, waiters. */
 export class EndpointCore {
   private readonly waiters = new Set<Waiter>();
@@ -22,7 +25,7 @@ export class EndpointCore {
     private readonly clock: Clock,
     private readonly events: BusEvents,
     /** Why the link cannot deliver right now (e.g. broker gone), so that new waits fail at once instead of timing out. */
-    private readonly linkBlocked: () => Error | undefined = () => undefined,
+    private readonly linkBlocked: () => Error | undefined = neverBlocked,
   ) {}
 
   get isClosed(): boolean {
@@ -116,12 +119,34 @@ export class EndpointCore {
 
 /** The Endpoint a bus hands out for a core: stamped sends through `transmit`, waits and requests on the core. */
 export function endpointFor(core: EndpointCore, transmit: (envelope: Envelope) => Promise<void>, close: () => Promise<void>): Endpoint {
-  const send = async (outgoing: OutgoingEnvelope): Promise<void> => transmit(core.stamp(outgoing));
-  return {
-    address: core.address,
-    send,
-    waitFor: (options: WaitOptions) => core.waitFor(options),
-    request: (outgoing: OutgoingEnvelope, options: WaitOptions) => core.request(() => send(outgoing), options),
-    close,
-  };
+  return new CoreEndpoint(core, transmit, close);
+}
+
+/**
+ * Methods on a class rather than closures in an object: a simulator holds one endpoint per device, and tens of
+ * thousands of them, so what each endpoint costs counts (closures made by object literals also carry a property
+ * store each under tsx, whose keepNames renames every one of them).
+ */
+class CoreEndpoint implements Endpoint {
+  readonly address: string;
+
+  constructor(
+    private readonly core: EndpointCore,
+    private readonly transmit: (envelope: Envelope) => Promise<void>,
+    readonly close: () => Promise<void>,
+  ) {
+    this.address = core.address;
+  }
+
+  async send(outgoing: OutgoingEnvelope): Promise<void> {
+    return this.transmit(this.core.stamp(outgoing));
+  }
+
+  waitFor(options: WaitOptions): Promise<Envelope> {
+    return this.core.waitFor(options);
+  }
+
+  request(outgoing: OutgoingEnvelope, options: WaitOptions): Promise<Envelope> {
+    return this.core.request(() => this.send(outgoing), options);
+  }
 }

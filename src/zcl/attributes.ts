@@ -73,8 +73,21 @@ function resolveCluster(key: string | number, manufacturerCode: number | undefin
   }
 }
 
+/**
+ * Attribute lookups by cluster, kept: herdsman finds an attribute by id with a scan of the whole cluster
+ * (Metering has hundreds), and every read and response asks again for the same few. Cluster definitions are
+ * fixed objects, so their answers do not change.
+ */
+const attributeLookups = new WeakMap<Cluster, Map<string, Attribute | undefined>>();
+
 function findAttribute(cluster: Cluster, key: AttributeKey, manufacturerCode: number | undefined): Attribute | undefined {
-  return Zcl.Utils.getClusterAttribute(cluster, key, manufacturerCode);
+  let known = attributeLookups.get(cluster);
+  if (!known) attributeLookups.set(cluster, (known = new Map()));
+  const id = `${typeof key}:${key}:${manufacturerCode ?? ''}`;
+  if (known.has(id)) return known.get(id);
+  const attribute = Zcl.Utils.getClusterAttribute(cluster, key, manufacturerCode);
+  known.set(id, attribute);
+  return attribute;
 }
 
 function attributeId(cluster: Cluster, key: AttributeKey, manufacturerCode: number | undefined): number {
