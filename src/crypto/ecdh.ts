@@ -34,3 +34,9 @@ export class SharedSecretCache {
     return z;
   }
 }
+
+/**
+ * The process-wide cache GbcsSecurity uses unless given its own. Entries are keyed by the key objects
+ * themselves (weakly), so keys that are no longer used take their secrets with them.
+ */
+export const sharedSecrets = new SharedSecretCache();

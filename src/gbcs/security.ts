@@ -1,6 +1,6 @@
 import { concatBytes, u64ToBytes } from '../bytes.ts';
 import { euiToBytes, normaliseEui, type Eui } from '../crypto/eui.ts';
-import { SharedSecretCache } from '../crypto/ecdh.ts';
+import { sharedSecrets, type SharedSecretCache } from '../crypto/ecdh.ts';
 import { signDeterministic, verifySignature } from '../crypto/ecdsa.ts';
 import { deriveKey } from '../crypto/kdf.ts';
 import { gcmDecrypt, gcmEncrypt, gmac } from '../crypto/gcm.ts';
@@ -43,7 +43,7 @@ export class GbcsSecurity {
     options: { acb?: Eui; cache?: SharedSecretCache } = {},
   ) {
     this.acb = normaliseEui(options.acb ?? RTDS_ACB);
-    this.cache = options.cache ?? new SharedSecretCache();
+    this.cache = options.cache ?? sharedSecrets;
   }
 
   readonly acb: Eui;

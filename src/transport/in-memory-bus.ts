@@ -2,7 +2,7 @@ import { checkedDelay, type Clock, type TimerHandle } from '../time/clock.ts';
 import type { Bus, Endpoint, EnvelopeHandler, ErrorListener, FrameListener, Unsubscribe } from './bus.ts';
 import { BusEvents } from './bus-events.ts';
 import { EndpointCore, endpointFor } from './endpoint-core.ts';
-import { checkName, decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.ts';
+import { checkName, validateEnvelope, type Envelope } from './envelope.ts';
 import { AddressInUseError, LinkClosedError, NoRouteError } from './errors.ts';
 
 export interface InMemoryBusOptions {
@@ -14,9 +14,9 @@ export interface InMemoryBusOptions {
 
 /**
  * Endpoints in one process, delivering through the clock. Frames due at the same time arrive in the
- * order they were sent, so under a VirtualClock delivery order is deterministic. Every envelope goes
- * through the CBOR codec on the way, exactly as over MQTT: sender and receiver never share objects, and
- * an envelope MQTT would refuse is refused here too.
+ * order they were sent, so under a VirtualClock delivery order is deterministic. Every envelope is checked
+ * as the CBOR codec checks it, so an envelope MQTT would refuse is refused here too, and its payload is
+ * copied on the way: sender and receiver never share bytes.
  */
 export class InMemoryBus implements Bus {
   private readonly clock: Clock;
@@ -63,20 +63,20 @@ export class InMemoryBus implements Bus {
 
   private transmit(envelope: Envelope): void {
     if (this.closed) throw new LinkClosedError('in-memory bus is closed');
-    const wire = encodeEnvelope(envelope);
-    const sent = decodeEnvelope(wire);
+    // The same checks the CBOR codec applies (so what MQTT would refuse is refused here), and a copy of the
+    // payload: sender and receiver never share bytes. Encoding to CBOR and back would add nothing to either.
+    const sent = validateEnvelope(envelope);
     if (!this.endpoints.has(sent.to)) throw new NoRouteError(sent);
     const latency = checkedDelay(this.latencyOf(sent));
     this.events.frame('sent', sent);
     const timer = this.clock.setTimer(latency, () => {
       this.inFlight.delete(timer);
-      this.deliver(wire);
+      this.deliver(validateEnvelope(sent));
     });
     this.inFlight.add(timer);
   }
 
-  private deliver(wire: Uint8Array): void {
-    const envelope = decodeEnvelope(wire);
+  private deliver(envelope: Envelope): void {
     const target = this.endpoints.get(envelope.to);
     if (target === undefined) {
       this.events.error(new NoRouteError(envelope));
