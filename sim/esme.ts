@@ -155,7 +155,7 @@ export class ElectricityMeter extends HanDevice {
       online: () => this.network === 'joined',
       transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
     });
-    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, this.firmware.device.activate);
+    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, (ctx) => this.firmware.device.activate(ctx));
   }
 
   get commissioned(): boolean {
@@ -322,7 +322,7 @@ export class ElectricityMeter extends HanDevice {
 
   /** ZCL from IHDs and PPMIDs (reads, PECS01 top-ups) before GBCS through the hub's tunnel. */
   protected override async handle(envelope: Envelope): Promise<void> {
-    if (this.firmware.ota.fromHan(envelope)) return;
+    if (this.firmware.fromHan(envelope)) return;
     if (await this.meteringServer.handle(envelope)) return;
     if (await this.han.handle(envelope)) return;
     return super.handle(envelope);

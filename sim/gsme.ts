@@ -200,7 +200,7 @@ export class GasMeter extends HanDevice implements GsmeHost {
       transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
       sleepy: { windowMs: DEFAULT_OTA_WINDOW_MS },
     });
-    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, this.firmware.device.activate);
+    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, (ctx) => this.firmware.device.activate(ctx));
   }
 
   get commissioned(): boolean {
@@ -323,7 +323,7 @@ export class GasMeter extends HanDevice implements GsmeHost {
   }
 
   protected override async handle(envelope: Envelope): Promise<void> {
-    if (this.firmware.ota.fromHan(envelope)) return;
+    if (this.firmware.fromHan(envelope)) return;
     if (envelope.protocol === 'han') return super.handle(envelope);
     if (envelope.protocol !== 'zcl') return;
     if (envelope.from === this.gpf) return this.fromGpf(envelope);
@@ -343,7 +343,7 @@ export class GasMeter extends HanDevice implements GsmeHost {
     this.wakeTimer = this.clock.setTimer(this.wakeIntervalMs, () => this.run(() => this.wake()));
     this.meter.setFlowMultiplier(1 + this.flowVariation * (2 * this.consumptionRandom.float() - 1));
     if (!this.reachable || this.session) return;
-    this.firmware.ota.onWake(this.listenWindowMs);
+    this.firmware.onWake(this.listenWindowMs);
     this.session = { commandsRun: 0 };
     await this.endSessionOnFailure(async () => {
       await this.reportToMirror();

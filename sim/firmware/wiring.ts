@@ -8,13 +8,13 @@ import type { Eui } from '../../src/crypto/eui.ts';
 import type { FirmwareCatalogue } from '../../src/ota/policy/catalogue.ts';
 import type { Clock } from '../../src/time/clock.ts';
 import type { Random } from '../../src/time/random.ts';
-import type { EnvelopeMeta } from '../../src/transport/envelope.ts';
+import type { Envelope, EnvelopeMeta } from '../../src/transport/envelope.ts';
 import type { FirmwareTransfer } from '../chf/firmware.ts';
 import type { GbcsGuard } from '../core/gbcs-guard.ts';
 import { DeviceFirmware } from './device-firmware.ts';
 import { FirmwareDistributor, type DistributionSettings } from './distributor.ts';
 import { DEFAULT_FIRMWARE_CATALOGUE, SIM_HUB_MODEL } from './models.ts';
-import { OtaEndpoint } from './ota-endpoint.ts';
+import { isOtaEnvelope, OtaEndpoint } from './ota-endpoint.ts';
 import type { ReceiptEncoding } from './payloads.ts';
 
 export { FIRMWARE_MESSAGE_CODE, versionFromOctets, versionOctets } from './payloads.ts';
@@ -85,49 +85,66 @@ export interface MeterFirmwareOptions extends Common {
 /** A sleepy meter's OTA radio time per wake while a download is under way. */
 export const DEFAULT_OTA_WINDOW_MS = 60_000;
 
-/** A meter's firmware: what it runs, holds and activates (`device`), and its end of transfers (`ota`). */
+/**
+ * A meter's firmware: what it runs, holds and activates (`device`), and its end of transfers (`ota`). Both are
+ * made when first needed (an OTA frame, a CS06, a look at the held image): ten thousand idle meters carry none.
+ */
 export interface MeterFirmware {
   readonly device: DeviceFirmware;
   readonly ota: OtaEndpoint;
+  /** An OTA frame from the HAN: taken (true) or not one (false). */
+  fromHan(envelope: Envelope): boolean;
+  /** The sleepy meter woke. */
+  onWake(listenMs: number): void;
   /** Power lost: the pending activation's timer and the OTA client go; held image and flash stay. */
   powerOff(): void;
   powerOn(): void;
 }
 
 export function meterFirmware(o: MeterFirmwareOptions): MeterFirmware {
-  const firmware = new DeviceFirmware({
-    clock: o.clock,
-    eui: o.eui,
-    model: o.model,
-    receipt: o.receipt,
-    running: o.running,
-    now: o.now,
-    guard: o.guard,
-    send: o.send,
-    report: o.report,
-    responseDateTime: () => cosemDateTime(wholeSecond(o.now())),
-    ...(o.catalogue ? { catalogue: o.catalogue } : {}),
-  });
-  const ota = new OtaEndpoint({
-    clock: o.clock,
-    firmware,
-    model: o.model,
-    server: o.server,
-    online: o.online,
-    transmit: o.transmit,
-    report: o.report,
-    ...(o.sleepy ? { sleepy: o.sleepy } : {}),
-  });
+  let firmware: DeviceFirmware | undefined;
+  let ota: OtaEndpoint | undefined;
+  const device = (): DeviceFirmware =>
+    (firmware ??= new DeviceFirmware({
+      clock: o.clock,
+      eui: o.eui,
+      model: o.model,
+      receipt: o.receipt,
+      running: o.running,
+      now: o.now,
+      guard: o.guard,
+      send: o.send,
+      report: o.report,
+      responseDateTime: () => cosemDateTime(wholeSecond(o.now())),
+      ...(o.catalogue ? { catalogue: o.catalogue } : {}),
+    }));
+  const endpoint = (): OtaEndpoint =>
+    (ota ??= new OtaEndpoint({
+      clock: o.clock,
+      firmware: device(),
+      model: o.model,
+      server: o.server,
+      online: o.online,
+      transmit: o.transmit,
+      report: o.report,
+      ...(o.sleepy ? { sleepy: o.sleepy } : {}),
+    }));
   return {
-    device: firmware,
-    ota,
+    get device() {
+      return device();
+    },
+    get ota() {
+      return endpoint();
+    },
+    fromHan: (envelope) => isOtaEnvelope(envelope) && endpoint().fromHan(envelope),
+    onWake: (listenMs) => ota?.onWake(listenMs),
     powerOff: () => {
-      firmware.powerOff();
-      ota.powerOff();
+      firmware?.powerOff();
+      ota?.powerOff();
     },
     powerOn: () => {
-      firmware.powerOn();
-      ota.powerOn();
+      firmware?.powerOn();
+      ota?.powerOn();
     },
   };
 }
