@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
+import './register-ts.mjs';
 
-register();
 const { main } = await import('../bench/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so `npx hanlab` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// Runs the TypeScript sources directly (see ts-loader.mjs), so `npx hanlab` works right after `npm ci`.
+import './register-ts.mjs';
 
-register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);

@@ -70,10 +70,8 @@ export class CommsHub extends GbcsDevice {
   channel: number;
   firmwareVersion: number;
   gpf: GasProxy | undefined;
-  /** 11.1 on the hub's side: CS05 images checked and distributed on the HAN (sim/firmware/distributor.ts). */
-  readonly firmware: FirmwareDistributor;
-  /** The hub's own firmware: CS05a images it holds, CS06 activation. */
-  readonly ownFirmware: DeviceFirmware;
+  private fw: { own: DeviceFirmware; distributor: FirmwareDistributor } | undefined;
+  private readonly firmwareOptions: Pick<CommsHubOptions, 'firmwareCatalogue' | 'firmwareDistribution'>;
   private readonly headEnd: string;
   private readonly linkRandom: Random;
   private tunnelSeq = 0;
@@ -86,6 +84,39 @@ export class CommsHub extends GbcsDevice {
     this.firmwareVersion = options.firmwareVersion ?? 0x00010000;
     this.linkRandom = this.random.fork('han-links');
     this.deviceLog = new ChfDeviceLog({ extendedPanId: options.extendedPanId ?? this.eui, capacity: options.deviceLogCapacity ?? DEFAULT_DEVICE_LOG_CAPACITY });
+    this.firmwareOptions = { firmwareCatalogue: options.firmwareCatalogue, firmwareDistribution: options.firmwareDistribution };
+  }
+
+  /** The hub's firmware, made when first needed: its own (CS05a images, CS06) and the distributor (11.1). */
+  private hubFirmwareParts(): { own: DeviceFirmware; distributor: FirmwareDistributor } {
+    return (this.fw ??= hubFirmware({
+      clock: this.clock,
+      random: this.random,
+      eui: this.eui,
+      guard: this.guard,
+      running: { get: () => this.firmwareVersion, set: (v) => (this.firmwareVersion = v) },
+      now: () => this.deviceTime(),
+      report: (e) => this.onHandlerError(e),
+      catalogue: this.firmwareOptions.firmwareCatalogue,
+      transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
+      toWan: (frame) => this.toWan([frame]),
+      reachable: (eui) => this.deviceLog.get(eui)?.joined === true,
+      reportTransfer: (t) => this.raiseFirmwareTransferAlert(t),
+      settings: this.firmwareOptions.firmwareDistribution,
+    }));
+  }
+
+  /** 11.1 on the hub's side: CS05 images checked and distributed on the HAN (sim/firmware/distributor.ts). */
+  get firmware(): FirmwareDistributor {
+    return this.hubFirmwareParts().distributor;
+  }
+
+  /** The hub's own firmware: CS05a images it holds, CS06 activation. */
+  get ownFirmware(): DeviceFirmware {
+    return this.hubFirmwareParts().own;
+  }
+
+  protected override defineUseCases(): void {
     registerDeviceLogUseCases((codes, handler) => this.useCase(codes, handler), {
       deviceLog: this.deviceLog,
       now: () => this.deviceTime(),
@@ -100,24 +131,7 @@ export class CommsHub extends GbcsDevice {
       CHF_FIRMWARE_MESSAGE_CODE.ECS52,
       readFirmwareVersionHandler(() => this.firmwareVersion, (frame, detail) => this.discard(frame, detail)),
     );
-    const fw = hubFirmware({
-      clock: this.clock,
-      random: this.random,
-      eui: this.eui,
-      guard: this.guard,
-      running: { get: () => this.firmwareVersion, set: (v) => (this.firmwareVersion = v) },
-      now: () => this.deviceTime(),
-      report: (e) => this.onHandlerError(e),
-      catalogue: options.firmwareCatalogue,
-      transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
-      toWan: (frame) => this.toWan([frame]),
-      reachable: (eui) => this.deviceLog.get(eui)?.joined === true,
-      reportTransfer: (t) => this.raiseFirmwareTransferAlert(t),
-      settings: options.firmwareDistribution,
-    });
-    this.firmware = fw.distributor;
-    this.ownFirmware = fw.own;
-    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, fw.own.activate);
+    this.useCase(FIRMWARE_MESSAGE_CODE.CS06, (ctx) => this.ownFirmware.activate(ctx));
   }
 
   /** A hub in service is commissioned by being installed; its own use cases need no further step. */
@@ -150,7 +164,8 @@ export class CommsHub extends GbcsDevice {
   protected async handle(envelope: Envelope): Promise<void> {
     if (envelope.protocol === 'gbcs' && envelope.from === this.headEnd) return this.fromWan(envelope.payload);
     if (envelope.protocol === FIRMWARE_DELIVERY_PROTOCOL && envelope.from === firmwareChannelOf(this.headEnd)) return this.firmware.fromDcc(envelope.payload);
-    if (envelope.protocol === 'zcl' && this.firmware.fromHan(envelope, this.eui)) return;
+    // No transfer can be under way before the distributor exists.
+    if (envelope.protocol === 'zcl' && this.fw?.distributor.fromHan(envelope, this.eui)) return;
     if (envelope.protocol === 'zcl') return this.fromHanTunnel(envelope);
     if (envelope.protocol === 'han') return this.fromHanNetwork(envelope);
   }

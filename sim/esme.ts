@@ -91,7 +91,6 @@ export class ElectricityMeter extends HanDevice {
   /** Devices joined with the meter by CS03 (its GBCS device log). */
   readonly bindings = new DeviceBindings();
   /** Answers IHD and PPMID Read Attributes on the Metering and Prepayment clusters. */
-  readonly meteringServer: MeteringServer;
   /** Held image, CS06 activation and the OTA client (sim/firmware). */
   readonly firmware: MeterFirmware;
   private state: EsmeState;
@@ -123,24 +122,6 @@ export class ElectricityMeter extends HanDevice {
     this.cells = this.initialCells();
     this.state = initialEsmeState(options, this.cells);
     this.useUtrnState();
-    this.meteringServer = new MeteringServer({
-      clock: this.clock,
-      format: { unit: 'kWh' },
-      readings: () => hanReadings(this.readings(), this.state.mpan, this.clock.now()),
-      send: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
-      answers: () => this.network === 'joined',
-    });
-    this.registerUseCases();
-    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
-      bindings: this.bindings,
-      rules: JOIN_RULES.ESME,
-      now: () => this.deviceTime(),
-      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
-      // A PPMID joined by CS03A1 may top the meter up over the HAN.
-      onChange: () => {
-        for (const b of this.bindings.entries) if (b.deviceType === 'PPMID') this.pairPpmid(b.eui);
-      },
-    });
     this.firmware = meterFirmware({
       clock: this.clock,
       eui: this.eui,
@@ -154,6 +135,33 @@ export class ElectricityMeter extends HanDevice {
       server: () => this.hub,
       online: () => this.network === 'joined',
       transmit: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
+    });
+  }
+
+  private metering: MeteringServer | undefined;
+
+  /** Answers IHD and PPMID reads on the HAN (ZCL Metering and Prepayment); made when first asked. */
+  get meteringServer(): MeteringServer {
+    return (this.metering ??= new MeteringServer({
+      clock: this.clock,
+      format: { unit: 'kWh' },
+      readings: () => hanReadings(this.readings(), this.state.mpan, this.clock.now()),
+      send: (to, frame, meta) => this.transmit(to, 'zcl', frame, meta),
+      answers: () => this.network === 'joined',
+    }));
+  }
+
+  protected override defineUseCases(): void {
+    this.registerUseCases();
+    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+      bindings: this.bindings,
+      rules: JOIN_RULES.ESME,
+      now: () => this.deviceTime(),
+      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
+      // A PPMID joined by CS03A1 may top the meter up over the HAN.
+      onChange: () => {
+        for (const b of this.bindings.entries) if (b.deviceType === 'PPMID') this.pairPpmid(b.eui);
+      },
     });
     this.useCase(FIRMWARE_MESSAGE_CODE.CS06, (ctx) => this.firmware.device.activate(ctx));
   }

@@ -35,7 +35,7 @@ export abstract class SimDevice {
     this.clock = env.clock;
     this.bus = env.bus;
     this.random = env.random.fork(`device/${this.eui}`);
-    this.faults = new FaultSwitches(this.random.fork('faults'));
+    this.faults = new FaultSwitches(() => this.random.fork('faults'));
     this.nextId = envelopeIds(this.eui);
   }
 

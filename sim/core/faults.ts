@@ -30,8 +30,14 @@ const applies = (d: FaultDirection | undefined, dir: 'in' | 'out') => d === unde
  */
 export class FaultSwitches {
   private settings: FaultSettings = {};
+  private stream: Random | undefined;
 
-  constructor(private readonly random: Random) {}
+  /** The random stream is forked only once a fault needs it: a device with no faults carries none. */
+  constructor(private readonly fork: () => Random) {}
+
+  private get random(): Random {
+    return (this.stream ??= this.fork());
+  }
 
   set(settings: FaultSettings): void {
     this.settings = { ...this.settings, ...settings };
@@ -53,6 +59,7 @@ export class FaultSwitches {
   judge(direction: 'in' | 'out', payload: Uint8Array): FaultVerdict {
     const s = this.settings;
     const verdict: FaultVerdict = { deliver: true, delayMs: 0, copies: 1, payload };
+    if (!s.drop && !s.corrupt && !s.delay && !s.duplicate) return verdict;
     if (s.drop && applies(s.drop.direction, direction) && this.random.chance(s.drop.rate)) return { ...verdict, deliver: false };
     if (s.corrupt && applies(s.corrupt.direction, direction) && this.random.chance(s.corrupt.rate) && payload.length > 0) {
       const copy = Uint8Array.from(payload);

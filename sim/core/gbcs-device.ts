@@ -60,6 +60,14 @@ export abstract class GbcsDevice extends SimDevice {
     return this.guard.isTrusted(eui);
   }
 
+  private useCasesDefined = false;
+
+  /**
+   * Where a device registers (most of) its use cases: called before the first command is handled, so an idle
+   * device holds no handler table. Registrations made in a constructor work too.
+   */
+  protected defineUseCases(): void {}
+
   protected useCase(codes: number | number[], handler: UseCaseHandler, options: { needsCommissioning?: boolean } = {}): void {
     for (const code of Array.isArray(codes) ? codes : [codes]) this.handlers.set(code, { handler, needsCommissioning: options.needsCommissioning ?? false });
   }
@@ -83,6 +91,10 @@ export abstract class GbcsDevice extends SimDevice {
    * alerts), or none when the command was refused.
    */
   protected async processCommand(bytes: Uint8Array): Promise<Uint8Array[]> {
+    if (!this.useCasesDefined) {
+      this.useCasesDefined = true;
+      this.defineUseCases();
+    }
     const admission = this.guard.admit(bytes);
     if (!admission.ok) {
       const h = admission.frame?.header;

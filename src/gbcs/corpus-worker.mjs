@@ -1,9 +1,8 @@
 // Worker entry for CorpusDecoderPool. Plain JavaScript: a worker thread does not inherit the parent's TypeScript
-// loader, so it registers tsx itself before loading the decoder.
+// loader, so it registers it itself before loading the decoder.
 import { parentPort, workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
+import '../../bin/register-ts.mjs';
 
-register();
 const { decodeCorpusHere } = await import('./corpus.ts');
 const { GbcsSecurity } = await import('./security.ts');
 const { KeyStore } = await import('../crypto/keystore.ts');
