@@ -1,4 +1,4 @@
-import { createECDH } from 'node:crypto';
+import { createECDH, type KeyObject } from 'node:crypto';
 import type { PrivateKey, PublicKey } from './keys.ts';
 
 /** Raw ECDH shared secret Z (the x coordinate, 32 bytes). */
@@ -9,11 +9,11 @@ export function ecdh(priv: PrivateKey, pub: PublicKey): Uint8Array {
 }
 
 /**
- * Z depends only on the key pair, so it is computed once per (private, public) pair.
- * Keyed by object identity: a key store hands out the same objects for the same key.
+ * Z depends only on the key pair, so it is computed once per (private, public) pair. Keyed by the keys' node
+ * KeyObjects: key stores (and lazily derived keys) hand out the same ones for the same key.
  */
 export class SharedSecretCache {
-  private readonly byPrivate = new WeakMap<PrivateKey, WeakMap<PublicKey, Uint8Array>>();
+  private readonly byPrivate = new WeakMap<KeyObject, WeakMap<KeyObject, Uint8Array>>();
   hits = 0;
   misses = 0;
 
@@ -21,16 +21,16 @@ export class SharedSecretCache {
 
   get(priv: PrivateKey, pub: PublicKey): Uint8Array {
     if (!this.enabled) return ecdh(priv, pub);
-    let inner = this.byPrivate.get(priv);
-    if (!inner) this.byPrivate.set(priv, (inner = new WeakMap()));
-    let z = inner.get(pub);
+    let inner = this.byPrivate.get(priv.object);
+    if (!inner) this.byPrivate.set(priv.object, (inner = new WeakMap()));
+    let z = inner.get(pub.object);
     if (z) {
       this.hits++;
       return z;
     }
     this.misses++;
     z = ecdh(priv, pub);
-    inner.set(pub, z);
+    inner.set(pub.object, z);
     return z;
   }
 }
