@@ -24,6 +24,7 @@ import {
 import type { Json } from '../../gbcs/payload/types.ts';
 import type { CommandSpec } from '../headend.ts';
 import { RequestParamsError, type DeviceRole, type RequestContext, type RequestOutcome, type RequestParams, type ServiceRequestDefinition } from './types.ts';
+import { firmwareVersionFields } from './esme.ts';
 
 /**
  * Service requests to the Comms Hub (8.11 Update HAN Device Log, 8.12.1 Restore HAN Device Log, 8.9 Read Device
@@ -207,12 +208,6 @@ function backupOf(d: DlmsData | undefined): JsonObject | undefined {
   return { backupAt: isoOf(at), extendedPanId: epid ? toHex(epid) : null, devices };
 }
 
-function firmwareVersionFields(r: AccessResponse): JsonObject | string {
-  const d = r.data[0];
-  if (d?.type !== 'octet-string' || d.value.length !== 4) return 'unexpected-response';
-  const version = new DataView(d.value.buffer, d.value.byteOffset, 4).getUint32(0);
-  return { firmwareVersion: version, firmwareVersionHex: version.toString(16).padStart(8, '0') };
-}
 
 // ------------------------------------------------------------------------------------------------ the hub
 

@@ -245,14 +245,16 @@ const readFirmwareVersion: ServiceRequestDefinition = {
   name: 'Read Firmware Version',
   target: 'esme',
   build: (_params, ctx) => dlmsCommand('11.2', MESSAGE_CODE.ECS52, false, ctx, (counter) => readFirmwareVersionCommand({ counter })),
-  interpret: (m) =>
-    dlmsOutcome(m, (r) => {
-      const d = r.data[0];
-      if (d?.type !== 'octet-string' || d.value.length !== 4) return 'unexpected-response';
-      const version = new DataView(d.value.buffer, d.value.byteOffset, 4).getUint32(0);
-      return { firmwareVersion: version, firmwareVersionHex: version.toString(16).padStart(8, '0') };
-    }),
+  interpret: (m) => dlmsOutcome(m, firmwareVersionFields),
 };
+
+/** ECS52's answer (the hub answers with the same layout): the running version, 4 octets. */
+export function firmwareVersionFields(r: AccessResponse): JsonObject | string {
+  const d = r.data[0];
+  if (d?.type !== 'octet-string' || d.value.length !== 4) return 'unexpected-response';
+  const version = new DataView(d.value.buffer, d.value.byteOffset, 4).getUint32(0);
+  return { firmwareVersion: version, firmwareVersionHex: version.toString(16).padStart(8, '0') };
+}
 
 const setImportMpan: ServiceRequestDefinition = {
   srv: '6.20.1',
