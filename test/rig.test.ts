@@ -33,28 +33,12 @@ import {
 import { parseRig } from '../src/scenario/rig.ts';
 import { RealClock, VirtualClock } from '../src/time/index.ts';
 import { InMemoryBus, LinkClosedError, NoRouteError, type Endpoint, type Envelope, type FrameEvent, type TransportError } from '../src/transport/index.ts';
+import { closeAfterEachAndRefuseUnhandled } from './support/hygiene.ts';
 
 const DEVICE = '0011223344556677';
 const HEADEND = 'headend';
 
-let cleanups: Array<() => Promise<unknown>> = [];
-const later = <T extends { close(): Promise<unknown> } | { stop(): Promise<unknown> }>(thing: T): T => {
-  cleanups.push(() => ('close' in thing ? thing.close() : thing.stop()));
-  return thing;
-};
-
-let unhandled: unknown[] = [];
-const recordUnhandled = (reason: unknown): void => void unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', recordUnhandled);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  cleanups = [];
-  process.off('unhandledRejection', recordUnhandled);
-  expect(unhandled).toEqual([]);
-});
+const { later, atEnd } = closeAfterEachAndRefuseUnhandled();
 
 const concat = (parts: readonly Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
@@ -291,10 +275,10 @@ if (!socatAvailable) console.warn('test/rig.test.ts: socat is not installed, so 
 describe('SerialBus on a real pseudo-terminal pair (socat)', () => {
   it.skipIf(!socatAvailable)('round-trips through the operating system serial driver, and a vanished line rejects the pending request', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'hanlab-pty-'));
-    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    atEnd(() => rm(directory, { recursive: true, force: true }));
     const [host, adapterSide] = [join(directory, 'host'), join(directory, 'adapter')];
     const socat = spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${adapterSide}`], { stdio: 'ignore' });
-    cleanups.push(async () => socat.kill());
+    atEnd(async () => socat.kill());
     await until(() => existsSync(host) && existsSync(adapterSide), 'socat to make its pseudo-terminals');
 
     const sim = later(new InMemoryBus({ clock: new RealClock() }));
@@ -302,7 +286,7 @@ describe('SerialBus on a real pseudo-terminal pair (socat)', () => {
       envelope.protocol === 'silent' ? undefined : device.send({ to: envelope.from, protocol: envelope.protocol, payload: envelope.payload, id: `${envelope.id}-reply` }),
     );
     const adapterPort = new SerialPort({ path: adapterSide, baudRate: 115200 });
-    cleanups.push(() => new Promise((resolve) => (adapterPort.isOpen ? adapterPort.close(resolve) : resolve(undefined))));
+    atEnd(() => new Promise((resolve) => (adapterPort.isOpen ? adapterPort.close(resolve) : resolve(undefined))));
     later(new AdapterEmulator({ link: byteLinkOverStream(adapterPort), bus: sim, devices: [DEVICE] }));
 
     const bus = later(await SerialBus.open({ path: host, baud: 115200, helloTimeoutMs: 2000 }));
@@ -327,7 +311,7 @@ describe('rig lock', () => {
   let directory: string;
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'hanlab-lock-test-'));
-    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    atEnd(() => rm(directory, { recursive: true, force: true }));
   });
 
   const lockFile = (rig: string): string => join(directory, `${rig}.lock`);
@@ -395,7 +379,7 @@ describe('rig binding', () => {
   let directory: string;
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'hanlab-bind-test-'));
-    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    atEnd(() => rm(directory, { recursive: true, force: true }));
   });
 
   async function labRig(serial: string): Promise<{ line: MockRigLine; rig: ReturnType<typeof parseRig> }> {

@@ -25,29 +25,13 @@ import {
   type MqttBusOptions,
   type TransportError,
 } from '../src/transport/index.ts';
+import { closeAfterEachAndRefuseUnhandled } from './support/hygiene.ts';
 
 const START = Date.UTC(2025, 5, 1);
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
 /** Everything a test opens, closed afterwards whatever happened. */
-let cleanups: Array<() => Promise<unknown>> = [];
-const later = <T extends { close(): Promise<unknown> }>(thing: T): T => {
-  cleanups.push(() => thing.close());
-  return thing;
-};
-
-let unhandled: unknown[] = [];
-const recordUnhandled = (reason: unknown): void => void unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', recordUnhandled);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  cleanups = [];
-  process.off('unhandledRejection', recordUnhandled);
-  expect(unhandled).toEqual([]);
-});
+const { later, atEnd } = closeAfterEachAndRefuseUnhandled();
 
 const nameArb = fc.stringMatching(/^[A-Za-z0-9._:~-]{1,24}$/);
 const envelopeArb: fc.Arbitrary<Envelope> = fc.record(
@@ -293,7 +277,7 @@ describe('MqttBus', () => {
     await otherRun.attach('esme-1');
 
     const raw = await connectAsync(broker.url);
-    cleanups.push(() => raw.endAsync());
+    atEnd(() => raw.endAsync());
     await raw.publishAsync('hanlab/run-a/esme-1/gbcs', Buffer.from('not cbor at all'), { qos: 1 });
     const misrouted = encodeEnvelope({ from: 'x', to: 'ihd-1', protocol: 'gbcs', payload: bytes(), id: 'wrong-topic' });
     await raw.publishAsync('hanlab/run-a/esme-1/gbcs', Buffer.from(misrouted), { qos: 1 });
@@ -311,7 +295,7 @@ describe('MqttBus', () => {
   it('fails waits and sends fast with BrokerUnavailableError when the broker stops, then reconnects', async () => {
     const first = await startEmbeddedBroker();
     let broker = first;
-    cleanups.push(() => broker.close());
+    atEnd(() => broker.close());
     const harness = later(await MqttBus.connect({ url: first.url, runId: 'run-1', ...fastReconnect, ackTimeoutMs: 10_000 }));
     const rig = later(await MqttBus.connect({ url: first.url, runId: 'run-1', ...fastReconnect }));
     const reported: TransportError[] = [];
@@ -353,7 +337,8 @@ describe('MqttBus', () => {
       },
     });
     let second: Awaited<ReturnType<typeof startRawBroker>> | undefined;
-    cleanups.push(() => stalling.close(), () => second?.close() ?? Promise.resolve());
+    atEnd(() => stalling.close());
+    atEnd(() => second?.close() ?? Promise.resolve());
     const harness = later(await MqttBus.connect({ url: stalling.url, runId: 'run-1', ...fastReconnect, ackTimeoutMs: 10_000 }));
     const rig = later(await MqttBus.connect({ url: stalling.url, runId: 'run-1', ...fastReconnect }));
     const reported: TransportError[] = [];
