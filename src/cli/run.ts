@@ -171,14 +171,18 @@ async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<nu
   }
   const stream = new EventStream(reporters);
   const runId = `run-${seed}-${new Date().toISOString().replace(/[:.]/g, '')}`;
+  const judge = () => {
+    const results = collector.results();
+    return { results, verdict: evaluateExitCriteria(criteria, { counts: results.counts, criticalFailures: results.criticalFailures }) };
+  };
   const premises = await premisesForRig(rig, { seed });
   try {
     const runner = new ScenarioRunner({ stream, premises: premises.factory, runId, seed, retries: Number(opts.retries), jobs: Number(opts.jobs), ...(sets ? { sets } : {}), rig: rig.id });
     await runner.run(scenarios);
   } finally {
-    const results = collector.results();
-    const judged = evaluateExitCriteria(criteria, { counts: results.counts, criticalFailures: results.criticalFailures });
-    exitRecord = { text: opts.exitCriteria ?? DEFAULT_EXIT_CRITERIA, ok: judged.ok, reasons: judged.verdicts.map((v) => `${v.criterion.text}: ${v.reason}`) };
+    // The report and the manifest record the exit gate's verdict, also for a run cut short.
+    const { verdict } = judge();
+    exitRecord = { text: opts.exitCriteria ?? DEFAULT_EXIT_CRITERIA, ok: verdict.ok, reasons: verdict.verdicts.map((v) => `${v.criterion.text}: ${v.reason}`) };
     await stream.close();
     await premises.close();
   }
@@ -187,8 +191,7 @@ async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<nu
     await writeManifest(opts.evidence, { facts: facts(), ...(signer ? { signer } : {}) });
     io.out(`evidence: ${opts.evidence} (evidence.jsonl, junit.xml, report.html, signed manifest.json; check with hanlab evidence verify)\n`);
   }
-  const results = collector.results();
-  const verdict = evaluateExitCriteria(criteria, { counts: results.counts, criticalFailures: results.criticalFailures });
+  const { results, verdict } = judge();
   if (!verdict.ok) {
     for (const v of verdict.failed) io.out(`exit criterion not met: ${v.criterion.text}: ${v.reason}\n`);
   }
