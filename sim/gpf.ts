@@ -19,10 +19,11 @@ import { GsmeMirror, readingsFromMirror } from './gas/mirror.ts';
 import { SleepyQueue } from './gas/sleepy-queue.ts';
 import { decodeSleepyTunnel, encodeSleepyTunnel, SleepyTunnelError } from './gas/sleepy-tunnel.ts';
 import { VOLUME_UNITS_PER_M3, wholeSeconds } from './gas/units.ts';
+import { MESSAGE_CODE as CODE } from '../src/gbcs/message-codes.ts';
 
 export const GPF_MESSAGE_CODE = {
-  GCS59_RESTORE_DEVICE_LOG: 0x008c,
-  GCS62_DEVICE_LOG_BACKUP: 0x00b2,
+  GCS59_RESTORE_DEVICE_LOG: CODE.GCS59,
+  GCS62_DEVICE_LOG_BACKUP: CODE.GCS62,
 } as const;
 
 export const GPF_DEFAULTS = {

@@ -13,6 +13,7 @@ import {
   useCaseByName,
 } from '../src/gbcs/catalogue.ts';
 import { decodeFrame } from '../src/gbcs/frame.ts';
+import { MESSAGE_CODE } from '../src/gbcs/message-codes.ts';
 import type { PayloadEncoding } from '../src/gbcs/payload/types.ts';
 import { SHARED, rtdsMessages } from './support/rtds.ts';
 
@@ -53,6 +54,18 @@ function notesScenarioRows(): { requests: string; useCases: string }[] {
     });
 }
 const USE_CASE_NAME = /\b(?:CCS|ECS|GCS|PECS|PCS|HECS|DBCH|CS)\d{2}[A-Za-z0-9]*\b/g;
+
+describe('the shared message code table', () => {
+  it('names every code by the use case the catalogue gives it', () => {
+    for (const [name, code] of Object.entries(MESSAGE_CODE)) {
+      const useCase = useCaseByMessageCode(code);
+      const [base, variant] = name.split('_', 2) as [string, string | undefined];
+      const catalogueName = variant && !useCase?.aliases.length ? `${base}-${variant}` : base;
+      expect(useCase?.name, name).toBe(catalogueName);
+      if (variant && useCase?.aliases.length) expect(messageCodeInfo(code)?.variant, name).toBe(variant);
+    }
+  });
+});
 
 describe('catalogue data', () => {
   it('is exactly what scripts/build-catalogue.ts makes from ../shared', () => {

@@ -9,17 +9,18 @@ import type { DecodedFrame } from '../../src/gbcs/frame.ts';
 import type { CommandContext, UseCaseHandler, UseCaseReply } from '../core/gbcs-device.ts';
 import type { ChfDeviceLog, DeviceLogBackup, DeviceLogEntry } from './device-log.ts';
 import { attribute, decodeAccessRequest, DEVICE_LOG, failed, HISTORIC_DEVICE_LOG, itemsOf, method, octets } from './dlms.ts';
+import { MESSAGE_CODE as CODE } from '../../src/gbcs/message-codes.ts';
 
 /** The Comms Hub's device log use cases: CCS01/CCS02 (8.11), CCS03 (8.12.1), CCS05/CCS04, CCS06, CCS07 (8.9). */
 
 export const CHF_MESSAGE_CODE = {
-  CCS01: 0x0001,
-  CCS02: 0x0002,
-  CCS03: 0x0003,
-  CCS05CCS04: 0x0004,
-  CS14: 0x0018,
-  CCS07: 0x00fe,
-  CCS06: 0x010f,
+  CCS01: CODE.CCS01,
+  CCS02: CODE.CCS02,
+  CCS03: CODE.CCS03,
+  CCS05CCS04: CODE.CCS05CCS04,
+  CS14: CODE.CS14,
+  CCS07: CODE.CCS07,
+  CCS06: CODE.CCS06,
 } as const;
 
 export const DEVICE_LOG_CHANGED = 0x8f12;

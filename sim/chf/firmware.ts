@@ -6,10 +6,11 @@ import { RESULT } from '../../src/gbcs/payload/dlms/results.ts';
 import type { DecodedFrame } from '../../src/gbcs/frame.ts';
 import type { UseCaseHandler } from '../core/gbcs-device.ts';
 import { decodeAccessRequest, failed, itemsOf, type Item } from './dlms.ts';
+import { MESSAGE_CODE as CODE } from '../../src/gbcs/message-codes.ts';
 
 /** The Comms Hub's firmware use cases: ECS52 (11.2, read its firmware version) and the CCS08 transfer alert. */
 
-export const CHF_FIRMWARE_MESSAGE_CODE = { ECS52: 0x0059, CCS08: 0x0128 } as const;
+export const CHF_FIRMWARE_MESSAGE_CODE = { ECS52: CODE.ECS52, CCS08: CODE.CCS08 } as const;
 
 const FIRMWARE_VERSION: Item = { service: 'get', classId: 1, obis: '0-0:0.2.1.255', id: 2 };
 

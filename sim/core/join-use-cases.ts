@@ -14,6 +14,7 @@ import {
 } from '../../src/gbcs/payload/asn1/index.ts';
 import type { Json } from '../../src/gbcs/payload/types.ts';
 import type { UseCaseHandler } from './gbcs-device.ts';
+import { MESSAGE_CODE as CODE } from '../../src/gbcs/message-codes.ts';
 
 /**
  * GBCS joins between devices (GBCS 13.7; DUIS 8.7.1/8.7.2 join, 8.8.1/8.8.2 unjoin, 8.9 read join details): CS03A1
@@ -24,13 +25,13 @@ import type { UseCaseHandler } from './gbcs-device.ts';
  */
 
 export const JOIN_MESSAGE_CODE = {
-  CS03A1: 0x000d,
-  CS03B: 0x000e,
-  CS04AC: 0x000f,
-  CS04B: 0x0010,
-  CS07: 0x0013,
-  CS03A2: 0x00ab,
-  CS03C: 0x00af,
+  CS03A1: CODE.CS03A1,
+  CS03B: CODE.CS03B,
+  CS04AC: CODE.CS04AC,
+  CS04B: CODE.CS04B,
+  CS07: CODE.CS07,
+  CS03A2: CODE.CS03A2,
+  CS03C: CODE.CS03C,
 } as const;
 
 export type PartnerType = NameOf<typeof DEVICE_TYPES>;

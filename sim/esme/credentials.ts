@@ -9,6 +9,7 @@ import { decodeAs } from '../../src/gbcs/payload/asn1/schema.ts';
 import { updateCredentialsCommand, type ReplacementOutcome, type TrustAnchorCell, type UpdateSecurityCredentialsOutcome } from '../../src/gbcs/payload/asn1/security-credentials.ts';
 import type { Json } from '../../src/gbcs/payload/types.ts';
 import { CertificateError, readCertificate, signedBy, subjectKeyId, type CertificateFacts } from './smki.ts';
+import { MESSAGE_CODE as CODE } from '../../src/gbcs/message-codes.ts';
 
 /**
  * CS02b, supplier by supplier (message code 0x0102): the supplier replaces the supplier trust anchor cells — its
@@ -17,7 +18,7 @@ import { CertificateError, readCertificate, signedBy, subjectKeyId, type Certifi
  * shows: the existing and the replacing subject and key ids, and a status.
  */
 
-export const CS02B_SUPPLIER_BY_SUPPLIER = 0x0102;
+export const CS02B_SUPPLIER_BY_SUPPLIER = CODE.CS02b_SupplierBySupplier;
 /** 0x00CB: the alert a future-dated CS02b raises when it has run. */
 export const FUTURE_DATED_CREDENTIALS_ALERT = 0x00cb;
 

@@ -4,6 +4,7 @@ import type { PaymentMode, SupplyState } from './account.ts';
 import { CS02B_SUPPLIER_BY_SUPPLIER } from './credentials.ts';
 import type { LoadModel } from './metrology.ts';
 import type { Tariff } from './tariff.ts';
+import { MESSAGE_CODE as CODE } from '../../src/gbcs/message-codes.ts';
 
 /** The ESME's public vocabulary: what it is built with, what it shows, what it records. */
 
@@ -17,17 +18,17 @@ export const ESME_DEFECTS = [
 export type EsmeDefect = (typeof ESME_DEFECTS)[number];
 
 export const ESME_MESSAGE_CODES = {
-  CS01a: 0x0007,
-  ECS02: 0x001a,
-  ECS03: 0x001b,
-  ECS09: 0x0020,
-  ECS19: 0x002d,
-  ECS20b: 0x002f,
-  ECS39a: 0x004c,
-  ECS52: 0x0059,
-  ECS70: 0x0062,
-  ECS82: 0x0069,
-  ECS26j: 0x00be,
+  CS01a: CODE.CS01a,
+  ECS02: CODE.ECS02,
+  ECS03: CODE.ECS03,
+  ECS09: CODE.ECS09,
+  ECS19: CODE.ECS19,
+  ECS20b: CODE.ECS20b,
+  ECS39a: CODE.ECS39a,
+  ECS52: CODE.ECS52,
+  ECS70: CODE.ECS70,
+  ECS82: CODE.ECS82,
+  ECS26j: CODE.ECS26j,
   CS02b: CS02B_SUPPLIER_BY_SUPPLIER,
 } as const;
 

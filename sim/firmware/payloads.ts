@@ -16,13 +16,14 @@ import { cosemDateTime } from '../../src/gbcs/payload/dlms/cosem-time.ts';
 import { firmwareDistributionReceiptAlert as dlmsReceipt } from '../../src/gbcs/payload/dlms/use-cases.ts';
 import { encodeGbzMessage } from '../../src/gbcs/payload/gbz/framing.ts';
 import { firmwareDistributionReceiptAlert as gbzReceipt } from '../../src/gbcs/payload/gbz/use-cases.ts';
+import { MESSAGE_CODE as CODE } from '../../src/gbcs/message-codes.ts';
 
 export const FIRMWARE_MESSAGE_CODE = {
-  CS06: 0x0012,
+  CS06: CODE.CS06,
   /** Future-dated firmware activation alert. */
-  CS06_ALERT: 0x00ca,
-  FDRA_DLMS: 0x00ce,
-  FDRA_GBZ: 0x00cf,
+  CS06_ALERT: CODE.FDFAA,
+  FDRA_DLMS: CODE.FDRA_DLMS,
+  FDRA_GBZ: CODE.FDRA_ZigBee,
 } as const;
 
 export const ACTIVATION_ALERT_CODE = { success: 0x8f66, failure: 0x8f67 } as const;

@@ -26,6 +26,7 @@ import { answerReads, gbzCommandOf, numberParam, responseEncryptor, singleComman
 import { readGsmeAttribute, type GsmeReadings } from './gsme-attributes.ts';
 import { BLOCK_REGISTERS, PREPAYMENT_ENABLED, type BillingSnapshot, type GasMeterModel } from './meter-model.ts';
 import { moneyFromZcl, moneyToZcl, unsignedMoneyUnits, volumeUnits, wholeSeconds } from './units.ts';
+import { MESSAGE_CODE as CODE } from '../../src/gbcs/message-codes.ts';
 
 /**
  * The GBCS use cases a GSME runs, as state transitions on its model and the responses the RTDS shows for them.
@@ -36,19 +37,19 @@ import { moneyFromZcl, moneyToZcl, unsignedMoneyUnits, volumeUnits, wholeSeconds
 export type GsmeDefect = 'refuse-future-dated-mode-change';
 
 export const GSME_MESSAGE_CODE = {
-  GCS02_TO_CREDIT: 0x006c,
-  GCS03_TO_PREPAYMENT: 0x006d,
-  GCS06_EMERGENCY_CREDIT: 0x0070,
-  GCS14_PREPAYMENT_REGISTERS: 0x0075,
-  GCS28_SET_CLOCK: 0x007f,
-  GCS38_FIRMWARE_VERSION: 0x0084,
-  GCS41_SET_MPRN: 0x0087,
-  GCS60_METER_BALANCE: 0x008d,
-  CS01B_TOP_UP: 0x0097,
-  GCS21J_PAYMENT_MODE: 0x00bf,
-  GCS15B_BILLING_DATA_LOG: 0x00c3,
-  FUTURE_DATED_ALERT: 0x00cd,
-  GCS60A_METER_BALANCE: 0x012a,
+  GCS02_TO_CREDIT: CODE.GCS02,
+  GCS03_TO_PREPAYMENT: CODE.GCS03,
+  GCS06_EMERGENCY_CREDIT: CODE.GCS06,
+  GCS14_PREPAYMENT_REGISTERS: CODE.GCS14,
+  GCS28_SET_CLOCK: CODE.GCS28,
+  GCS38_FIRMWARE_VERSION: CODE.GCS38,
+  GCS41_SET_MPRN: CODE.GCS41,
+  GCS60_METER_BALANCE: CODE.GCS60,
+  CS01B_TOP_UP: CODE.CS01b,
+  GCS21J_PAYMENT_MODE: CODE.GCS21j,
+  GCS15B_BILLING_DATA_LOG: CODE.GCS15b,
+  FUTURE_DATED_ALERT: CODE.FDEIA_ZigBee,
+  GCS60A_METER_BALANCE: CODE.GCS60a,
 } as const;
 
 /** The use cases whose responses carry the device's date-time in the GBCS header, as the RTDS shows. */

@@ -25,6 +25,7 @@ import type { Json } from '../../gbcs/payload/types.ts';
 import type { CommandSpec } from '../headend.ts';
 import { RequestParamsError, type DeviceRole, type RequestContext, type RequestOutcome, type RequestParams, type ServiceRequestDefinition } from './types.ts';
 import { firmwareVersionFields } from './esme.ts';
+import { MESSAGE_CODE as CODE } from '../../gbcs/message-codes.ts';
 
 /**
  * Service requests to the Comms Hub (8.11 Update HAN Device Log, 8.12.1 Restore HAN Device Log, 8.9 Read Device
@@ -38,19 +39,19 @@ type JsonObject = { [key: string]: Json };
 type PartnerType = NameOf<typeof DEVICE_TYPES>;
 
 const MC = {
-  CCS01: 0x0001,
-  CCS02: 0x0002,
-  CCS03: 0x0003,
-  CS03A1: 0x000d,
-  CS03B: 0x000e,
-  CS04AC: 0x000f,
-  CS04B: 0x0010,
-  CS07: 0x0013,
-  ECS52: 0x0059,
-  CS03A2: 0x00ab,
-  CS03C: 0x00af,
-  CCS07: 0x00fe,
-  CCS06: 0x010f,
+  CCS01: CODE.CCS01,
+  CCS02: CODE.CCS02,
+  CCS03: CODE.CCS03,
+  CS03A1: CODE.CS03A1,
+  CS03B: CODE.CS03B,
+  CS04AC: CODE.CS04AC,
+  CS04B: CODE.CS04B,
+  CS07: CODE.CS07,
+  ECS52: CODE.ECS52,
+  CS03A2: CODE.CS03A2,
+  CS03C: CODE.CS03C,
+  CCS07: CODE.CCS07,
+  CCS06: CODE.CCS06,
 } as const;
 
 /** How long the hub lets a device added by 8.11 join, unless the request says (CCS01's join_timeout, seconds). */

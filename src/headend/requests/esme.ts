@@ -23,6 +23,7 @@ import { generateUtrn, parseUtrn, UtrnFormatError } from '../../gbcs/utrn.ts';
 import type { CommandSpec } from '../headend.ts';
 import { RequestParamsError, type RequestContext, type RequestOutcome, type RequestParams, type ServiceRequestDefinition } from './types.ts';
 import { topUpValue } from './top-up-value.ts';
+import { MESSAGE_CODE as CODE } from '../../gbcs/message-codes.ts';
 
 /**
  * The service requests hanlab sends to an ESME, each one GBCS command. Money in outcomes is in pounds (2
@@ -35,7 +36,7 @@ const gbp = (units: number) => Math.round(units / 1000) / 100;
 type Spec = Omit<CommandSpec, 'hub'>;
 type JsonObject = { [key: string]: Json };
 
-const MESSAGE_CODE = { CS01a: 0x0007, ECS02: 0x001a, ECS03: 0x001b, ECS09: 0x0020, ECS19: 0x002d, ECS20b: 0x002f, ECS39a: 0x004c, ECS52: 0x0059, ECS70: 0x0062, ECS82: 0x0069, ECS26j: 0x00be, CS02b: 0x0102 } as const;
+const MESSAGE_CODE = { CS01a: CODE.CS01a, ECS02: CODE.ECS02, ECS03: CODE.ECS03, ECS09: CODE.ECS09, ECS19: CODE.ECS19, ECS20b: CODE.ECS20b, ECS39a: CODE.ECS39a, ECS52: CODE.ECS52, ECS70: CODE.ECS70, ECS82: CODE.ECS82, ECS26j: CODE.ECS26j, CS02b: CODE.CS02b_SupplierBySupplier } as const;
 
 function esmeOf(ctx: RequestContext): Eui {
   const esme = ctx.devices.esme;

@@ -27,6 +27,7 @@ import { generateUtrn } from '../../gbcs/utrn.ts';
 import { moneyParamGbp, topUpValue } from './top-up-value.ts';
 import type { CommandSpec } from '../headend.ts';
 import { RequestParamsError, type RequestContext, type RequestOutcome, type RequestParams, type ServiceRequestDefinition } from './types.ts';
+import { MESSAGE_CODE as CODE } from '../../gbcs/message-codes.ts';
 
 /**
  * DUIS service requests to a GSME, and to the GPF where GBCS sends them there: what each builds and how its
@@ -50,19 +51,19 @@ const YEAR_MS = 365 * 24 * 3_600_000;
 const EPOCH_2000_MS = Date.UTC(2000, 0, 1);
 
 const MC = {
-  GCS02: 0x006c,
-  GCS03: 0x006d,
-  GCS06: 0x0070,
-  GCS14: 0x0075,
-  GCS28: 0x007f,
-  GCS38: 0x0084,
-  GCS41: 0x0087,
-  GCS59: 0x008c,
-  GCS60: 0x008d,
-  CS01B: 0x0097,
-  GCS21J: 0x00bf,
-  GCS15B: 0x00c3,
-  GCS60A: 0x012a,
+  GCS02: CODE.GCS02,
+  GCS03: CODE.GCS03,
+  GCS06: CODE.GCS06,
+  GCS14: CODE.GCS14,
+  GCS28: CODE.GCS28,
+  GCS38: CODE.GCS38,
+  GCS41: CODE.GCS41,
+  GCS59: CODE.GCS59,
+  GCS60: CODE.GCS60,
+  CS01B: CODE.CS01b,
+  GCS21J: CODE.GCS21j,
+  GCS15B: CODE.GCS15b,
+  GCS60A: CODE.GCS60a,
 } as const;
 
 // ------------------------------------------------------------------------------------------------ parameters
