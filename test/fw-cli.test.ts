@@ -2,39 +2,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFwCommands } from '../src/cli/fw.ts';
 import { buildOtaImage, headerStringFromText } from '../src/ota/image.ts';
 import { RTDS_KEYSTORE } from './support/rtds.ts';
+import { runCli } from './support/cli.ts';
 
 const PRIVATE_KEY = join(RTDS_KEYSTORE, '90b3d51f30010000-ds.key');
 const CERTIFICATE = join(RTDS_KEYSTORE, '90b3d51f30010000-ds.pem');
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const program = new Command('hanlab')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-  registerFwCommands(program);
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['fw', ...args], { from: 'user' });
-    return { code: typeof process.exitCode === 'number' ? process.exitCode : 0, out, err };
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode, out, err };
-    throw e;
-  } finally {
-    process.exitCode = undefined;
-  }
-}
+const run = (...args: string[]) => runCli(registerFwCommands, ['fw', ...args]);
 
 let dir: string;
 const at = (name: string) => join(dir, name);

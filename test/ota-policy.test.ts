@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFwCommands } from '../src/cli/fw.ts';
 import { privateKeyFromPem } from '../src/crypto/keys.ts';
@@ -22,6 +21,7 @@ import {
   type Violation,
 } from '../src/ota/policy/index.ts';
 import { RTDS_KEYSTORE } from './support/rtds.ts';
+import { runCli } from './support/cli.ts';
 
 const FIXTURES = 'fixtures/firmware';
 const fixture = (name: string) => join(FIXTURES, name);
@@ -290,24 +290,7 @@ describe('hanlab fw policy', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const program = new Command('hanlab')
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-    registerFwCommands(program);
-    process.exitCode = undefined;
-    try {
-      await program.parseAsync(['fw', 'policy', ...args], { from: 'user' });
-      return { code: typeof process.exitCode === 'number' ? process.exitCode : 0, out, err };
-    } catch (e) {
-      if (e instanceof CommanderError) return { code: e.exitCode, out, err };
-      throw e;
-    } finally {
-      process.exitCode = undefined;
-    }
-  }
+  const run = (...args: string[]) => runCli(registerFwCommands, ['fw', 'policy', ...args]);
   const policy = (catalogueFile: string, estateFile: string, ...more: string[]) => run('--catalogue', catalogueFile, '--estate', estateFile, ...more);
 
   it('exits 0 with a summary when nothing is wrong', async () => {

@@ -4,6 +4,7 @@ import { Reader } from '../../reader.ts';
 import type { Json } from '../types.ts';
 import { decodeData, type DlmsData } from './data.ts';
 import { dataFields, type Decrypt } from './data-fields.ts';
+import { GCM_TAG_LENGTH } from '../../../crypto/gcm.ts';
 
 /**
  * GBCS protected data (Blue Book class 30 "data protection", as GBCS uses it for sensitive reads and alerts):
@@ -13,7 +14,6 @@ import { dataFields, type Decrypt } from './data-fields.ts';
  */
 
 const SECURITY_HEADER_LENGTH = 5;
-const GCM_TAG_LENGTH = 12;
 const ENCRYPTED = 0x20;
 
 const PROTECTION_TYPES: Record<number, string> = { 0: 'authentication', 1: 'encryption', 2: 'authentication-and-encryption', 3: 'digital-signature' };

@@ -11,6 +11,7 @@ import {
 } from './model.ts';
 import { hexCode } from './names.ts';
 import { decodeZclHeader, decodeZclPayload, encodeZclHeader, encodeZclPayload } from './zcl.ts';
+import { GCM_TAG_LENGTH } from '../../../crypto/gcm.ts';
 
 /** Message codes whose alert payloads have their own layout after the alert code and timestamp. */
 export const MESSAGE_CODE = {
@@ -21,7 +22,6 @@ export const MESSAGE_CODE = {
 } as const;
 
 const SECURITY_HEADER_LENGTH = 5;
-const GCM_TAG_LENGTH = 12;
 const FUTURE_DATED_CONTENT_LENGTH = 14;
 const DLMS_OCTET_STRING = 0x09;
 
