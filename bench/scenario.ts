@@ -8,7 +8,7 @@ import { EventStream, type Reporter } from '../src/evidence/reporter.ts';
 import { loadScenarioFile } from '../src/scenario/loader.ts';
 import { ScenarioRunner, type PremisesFactory } from '../src/scenario/runner.ts';
 import type { Scenario } from '../src/scenario/types.ts';
-import { SimulatedPremises } from '../sim/premises.ts';
+import { SimulatedPremises } from '../src/scenario/simulated-premises.ts';
 import { rateAsync, withRatio, type Bench } from './harness.ts';
 
 /** The lead's install scenario; the top-up one stands in while it is not there. */

@@ -17,7 +17,7 @@ import { InfrastructureError } from '../src/scenario/premises.ts';
 import { startEmbeddedBroker } from '../src/transport/embedded-broker.ts';
 import { MqttBus } from '../src/transport/mqtt-bus.ts';
 import { unwrapTunnel } from '../src/zcl/tunnel.ts';
-import { SimulatedPremises } from '../sim/premises.ts';
+import { SimulatedPremises } from '../src/scenario/simulated-premises.ts';
 
 const simulated: PremisesFactory = (scenario, set, seed) => SimulatedPremises.create({ roles: scenario.roles, ...(set ? { set } : {}), seed });
 

@@ -19,7 +19,7 @@ import { ScenarioRunner } from '../scenario/runner.ts';
 import { selectScenarios, SelectionError } from '../scenario/selection.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { formatSourceError } from '../scenario/yaml-source.ts';
-import { premisesForRig } from '../../sim/premises.ts';
+import { premisesForRig } from '../scenario/simulated-premises.ts';
 import { ioFor, type Io } from './io.ts';
 
 /** Exit codes: 0 everything passed (or the exit criteria hold), 1 a failure or unmet exit criteria, 2 errors only or unusable input. */

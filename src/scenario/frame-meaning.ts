@@ -1,11 +1,11 @@
-import { GbcsDecodeError } from '../src/gbcs/errors.ts';
-import { decodeMessage, messageToJson } from '../src/gbcs/message.ts';
-import type { GbcsSecurity } from '../src/gbcs/security.ts';
-import type { EnvelopeMeta } from '../src/transport/envelope.ts';
-import { ZclDecodeError } from '../src/zcl/errors.ts';
-import { decodeZcl } from '../src/zcl/codec.ts';
-import { TUNNELING_CLUSTER_ID, unwrapTunnel, type UnwrappedTunnelData } from '../src/zcl/tunnel.ts';
-import { ZCL_CLUSTER_META } from './core/metering-server.ts';
+import { GbcsDecodeError } from '../gbcs/errors.ts';
+import { decodeMessage, messageToJson } from '../gbcs/message.ts';
+import type { GbcsSecurity } from '../gbcs/security.ts';
+import type { EnvelopeMeta } from '../transport/envelope.ts';
+import { ZclDecodeError } from '../zcl/errors.ts';
+import { decodeZcl } from '../zcl/codec.ts';
+import { TUNNELING_CLUSTER_ID, unwrapTunnel, type UnwrappedTunnelData } from '../zcl/tunnel.ts';
+import { ZCL_CLUSTER_META } from '../../sim/core/metering-server.ts';
 
 export interface FrameMeaning {
   useCase?: string;
