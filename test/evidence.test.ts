@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalJson,
   combineOutcomes,
   ConsoleReporter,
   escapeXmlAttribute,
@@ -193,6 +195,35 @@ describe('the evidence log', () => {
     const record = JSON.parse(readFileSync(file, 'utf8')) as { event: { decoded: unknown } };
     expect(record.event.decoded).toEqual({ counter: '9223372036854775808', payload: 'DEAD', nested: { b: 1 } });
     expect(await verifyEvidenceChain(file)).toMatchObject({ ok: true, records: 1 });
+  });
+});
+
+describe('canonical JSON', () => {
+  /** The reference spelling: JSON.stringify's, with every object's keys in code-unit order (integer-like ones too). */
+  const sortedJson = (value: unknown): string => {
+    if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+    if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+    const fields = value as Record<string, unknown>;
+    return `{${Object.keys(fields).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(fields[k])}`).join(',')}}`;
+  };
+
+  it('spells any JSON value as JSON.stringify does with every key sorted, and reads back to the same spelling', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalJson(value);
+        expect(text).toBe(sortedJson(value));
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+        expect(canonicalJson(JSON.parse(text))).toBe(text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('spells what JSON cannot carry in one way: bytes, bigints, dates, maps, undefined and non-finite numbers', () => {
+    const value = { z: new Map([['b', 1n]]), a: [undefined, () => 1, Number.NaN, -Infinity], d: new Date(Date.UTC(2025, 0, 1)), b: Uint8Array.of(0xab, 0x01), u: undefined, f: () => 2 };
+    expect(canonicalJson(value)).toBe('{"a":[null,null,null,null],"b":"AB01","d":"2025-01-01T00:00:00.000Z","z":{"b":"1"}}');
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson(new Uint8Array(Buffer.from('00ff10', 'hex')).subarray(1))).toBe('"FF10"');
   });
 });
 

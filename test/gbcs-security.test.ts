@@ -84,4 +84,25 @@ describe('GBCS security on the RTDS', () => {
     bad[bad.length - 20]! ^= 0x01;
     expect(security.verifyMac(decodeFrame(bad))).toBe('invalid');
   });
+
+  it('remembers a check only for the same bytes and keys: a changed frame or a key added since is checked afresh', () => {
+    const m = decoded.find((x) => x.file.endsWith('_COMMAND_GBCS.HEX') && x.frame.ciphering && x.frame.signature?.length && !KNOWN_BAD.has(x.file))!;
+    const originator = m.frame.header.originator;
+    const partial = new KeyStore();
+    const fresh = new GbcsSecurity(partial);
+    const bytes = Uint8Array.from(m.bytes);
+    expect(fresh.verifySignature(decodeFrame(bytes))).toBe('unverifiable');
+    partial.addPublic(originator, 'ds', keys.publicKey(originator, 'ds')!);
+    expect(fresh.verifySignature(decodeFrame(bytes))).toBe('valid');
+    expect(fresh.verifySignature(decodeFrame(bytes))).toBe('valid');
+
+    const local = new GbcsSecurity(keys);
+    expect(local.verifyMac(decodeFrame(bytes))).toBe('valid');
+    // Changed in place after a valid check, as a corrupting fault would: same MAC and signature bytes, other content.
+    const frame = decodeFrame(bytes);
+    frame.signedData[frame.signedData.length - 1]! ^= 0x01;
+    expect(local.verifyMac(frame)).toBe('invalid');
+    expect(local.verifySignature(frame)).toBe('invalid');
+    expect(fresh.verifySignature(frame)).toBe('invalid');
+  });
 });

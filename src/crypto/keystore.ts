@@ -24,6 +24,12 @@ export class KeyStoreError extends Error {
  */
 export class KeyStore {
   private readonly entries = new Map<string, Entry>();
+  private changes = 0;
+
+  /** Counts changes to the keys held: a verdict reached with an older generation may no longer hold. */
+  get generation(): number {
+    return this.changes;
+  }
 
   static fromFolders(folders: readonly string[]): KeyStore {
     const store = new KeyStore();
@@ -48,7 +54,9 @@ export class KeyStore {
 
   addPublic(eui: Eui, usage: KeyUsage, key: PublicKey): void {
     const entry = this.entry(eui, usage);
-    if (!entry.privateKey) entry.publicKey ??= key;
+    if (entry.privateKey || entry.publicKey) return;
+    entry.publicKey = key;
+    this.changes++;
   }
 
   /** A replaced trust anchor (CS02b) with the same identity: the new key takes the old one's place. */
@@ -56,6 +64,7 @@ export class KeyStore {
     const entry = this.entry(eui, usage);
     if (entry.privateKey) throw new KeyStoreError(`${eui} ${usage}: a private key is held; its public key cannot be replaced alone`);
     entry.publicKey = key;
+    this.changes++;
   }
 
   /**
@@ -64,7 +73,9 @@ export class KeyStore {
    */
   addPrivate(eui: Eui, usage: KeyUsage, key: PrivateKey): void {
     const entry = this.entry(eui, usage);
-    entry.privateKey ??= key;
+    if (entry.privateKey) return;
+    entry.privateKey = key;
+    this.changes++;
   }
 
   publicKey(eui: Eui, usage: KeyUsage): PublicKey | undefined {

@@ -1,33 +1,49 @@
 /**
- * One spelling of a JSON value: keys sorted, bigints as decimal text, bytes as hex, undefined left out. The
+ * One spelling of a JSON value: keys sorted, bigints as decimal text, bytes as upper-case hex, dates as ISO text,
+ * maps as objects, undefined and functions left out of objects (null in arrays), non-finite numbers as null. The
  * evidence chain hashes this spelling, so a record hashes the same after being read back.
  */
-export function toJsonSafe(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex').toUpperCase();
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Map) return toJsonSafe(Object.fromEntries(value));
-  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : toJsonSafe(item)));
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'object' && value !== null) {
-    const result: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(value)) if (field !== undefined && typeof field !== 'function') result[key] = toJsonSafe(field);
-    return result;
-  }
-  return value;
-}
-
 export function canonicalJson(value: unknown): string {
-  return stringifySorted(toJsonSafe(value));
+  return spell(value) ?? 'null';
 }
 
-function stringifySorted(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stringifySorted).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${stringifySorted((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
+/** The canonical text of a value, or undefined for what an object leaves out (undefined, functions). */
+function spell(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return `"${value.toString()}"`;
+    case 'object':
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return spellArray(value);
+      if (value instanceof Uint8Array) return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex').toUpperCase()}"`;
+      if (value instanceof Date) return JSON.stringify(value.toISOString());
+      if (value instanceof Map) return spellObject(Object.fromEntries(value) as Record<string, unknown>);
+      return spellObject(value as Record<string, unknown>);
+    default:
+      return undefined;
   }
-  return JSON.stringify(value) ?? 'null';
+}
+
+function spellArray(items: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += `${i === 0 ? '' : ','}${spell(items[i]) ?? 'null'}`;
+  return `${out}]`;
+}
+
+function spellObject(fields: Record<string, unknown>): string {
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(fields).sort()) {
+    const text = spell(fields[key]);
+    if (text === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
+    first = false;
+  }
+  return `${out}}`;
 }

@@ -17,7 +17,7 @@ export type {
 export { eventTime } from './events.ts';
 export { OUTCOMES, combineOutcomes, countOutcomes, outcomeOverAttempts, type Outcome, type OutcomeCounts } from './outcome.ts';
 export { EventStream, type Reporter } from './reporter.ts';
-export { canonicalJson, toJsonSafe } from './canonical-json.ts';
+export { canonicalJson } from './canonical-json.ts';
 export { GENESIS_HASH, recordHash, type EvidenceRecord } from './hash-chain.ts';
 export { JsonlEvidenceWriter, type JsonlEvidenceWriterOptions } from './jsonl-writer.ts';
 export { verifyEvidenceChain, type ChainVerdict } from './verify-chain.ts';

@@ -9,6 +9,7 @@ import type { KeyStore } from '../crypto/keystore.ts';
 import { equalBytes } from '../bytes.ts';
 import { useCaseByMessageCode } from './catalogue.ts';
 import type { DecodedFrame, GroupingHeader } from './frame.ts';
+import { VerdictMemo } from './verdict-memo.ts';
 
 /** Result of a cryptographic check: `unverifiable` when the keys needed are not in the key store. */
 export type Verdict = 'valid' | 'invalid' | 'unverifiable' | 'absent';
@@ -47,6 +48,12 @@ export class GbcsSecurity {
   }
 
   readonly acb: Eui;
+  private checked: VerdictMemo | undefined;
+
+  /** Made when first needed: an idle simulated device holds a security context and checks nothing. */
+  private get memo(): VerdictMemo {
+    return (this.checked ??= new VerdictMemo());
+  }
 
   /**
    * Who agreed the MAC key. Commands through the DCC: the device and the ACB. HAN-only commands (a PPMID's top-up
@@ -91,17 +98,22 @@ export class GbcsSecurity {
   }
 
   verifyMac(f: DecodedFrame): Verdict {
-    if (!f.ciphering) return 'absent';
-    const mac = this.computeMac(f.header, f.generalSigning, f.ciphering.securityHeader);
-    if (!mac) return 'unverifiable';
-    return equalBytes(mac, f.ciphering.mac) ? 'valid' : 'invalid';
+    const ciphering = f.ciphering;
+    if (!ciphering) return 'absent';
+    const covered = concatBytes(ciphering.securityHeader, f.generalSigning);
+    return this.memo.check(ciphering.mac, covered, this.keys.generation, () => {
+      const mac = this.computeMac(f.header, f.generalSigning, ciphering.securityHeader);
+      if (!mac) return 'unverifiable';
+      return equalBytes(mac, ciphering.mac) ? 'valid' : 'invalid';
+    });
   }
 
   verifySignature(f: DecodedFrame): Verdict {
-    if (!f.signature || f.signature.length === 0) return 'absent';
+    const signature = f.signature;
+    if (!signature || signature.length === 0) return 'absent';
     const key = this.keys.publicKey(f.header.originator, 'ds');
     if (!key) return 'unverifiable';
-    return verifySignature(key, f.signedData, f.signature) ? 'valid' : 'invalid';
+    return this.memo.check(signature, f.signedData, this.keys.generation, () => (verifySignature(key, f.signedData, signature) ? 'valid' : 'invalid'));
   }
 
   /** Deterministic signature over the signed part of a General Signing block (the bytes after the DF tag). */
