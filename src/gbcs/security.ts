@@ -94,7 +94,10 @@ export class GbcsSecurity {
     const key = this.key(h, h.cra);
     if (!key) return undefined;
     // The additional data is the security header and one further zero byte before the block, as the RTDS shows.
-    return gmac(key, euiToBytes(h.originator), concatBytes(securityHeader, MAC_AAD_PAD, generalSigning));
+    const mac = gmac(key, euiToBytes(h.originator), concatBytes(securityHeader, MAC_AAD_PAD, generalSigning));
+    // Checking this MAC over these bytes would compute it again, the same way: it is valid here until the keys change.
+    this.memo.remember(mac, concatBytes(securityHeader, generalSigning), this.keys.generation, 'valid');
+    return mac;
   }
 
   verifyMac(f: DecodedFrame): Verdict {
@@ -120,7 +123,11 @@ export class GbcsSecurity {
   sign(signer: Eui, signedData: Uint8Array): Uint8Array {
     const key = this.keys.privateKey(signer, 'ds');
     if (!key) throw new Error(`no private DS key for ${signer}`);
-    return signDeterministic(key, signedData);
+    const signature = signDeterministic(key, signedData);
+    // Valid under the signer's public key here, unless the store holds another public key for it than this one's.
+    const trusted = this.keys.publicKey(signer, 'ds');
+    if (trusted && equalBytes(trusted.raw, key.publicKey.raw)) this.memo.remember(signature, signedData, this.keys.generation, 'valid');
+    return signature;
   }
 
   /**

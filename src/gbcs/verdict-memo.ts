@@ -25,8 +25,18 @@ export class VerdictMemo {
     const hit = this.seen.get(id);
     if (hit && hit.generation === generation && equalBytes(hit.covered, covered)) return hit.verdict;
     const verdict = compute();
-    if (this.seen.size >= CAPACITY) this.seen.delete(this.seen.keys().next().value!);
-    this.seen.set(id, { generation, covered: covered.slice(), verdict });
+    this.store(id, { generation, covered: covered.slice(), verdict });
     return verdict;
+  }
+
+  /** Records a verdict known without checking: a tag this context has just made over these bytes is valid. */
+  remember(tag: Uint8Array, covered: Uint8Array, generation: number, verdict: Verdict): void {
+    this.store(toHex(tag), { generation, covered: covered.slice(), verdict });
+  }
+
+  private store(id: string, remembered: Remembered): void {
+    this.seen.delete(id);
+    if (this.seen.size >= CAPACITY) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(id, remembered);
   }
 }
