@@ -109,6 +109,23 @@ export type RunEventType = RunEvent['type'];
 
 /** Stamps an event's time: the wall clock now, and the virtual clock's time when there is one. */
 export function eventTime(virtualNowMs?: number, wallNowMs: number = Date.now()): EventTime {
-  const wallTime = new Date(wallNowMs).toISOString();
-  return virtualNowMs === undefined ? { wallTime } : { wallTime, virtualTime: new Date(virtualNowMs).toISOString() };
+  const wallTime = wallClockText.of(wallNowMs);
+  return virtualNowMs === undefined ? { wallTime } : { wallTime, virtualTime: virtualClockText.of(virtualNowMs) };
 }
+
+/** The ISO text of the last time asked for: many events share a millisecond, on the wall and on a virtual clock. */
+class IsoText {
+  private ms = Number.NaN;
+  private text = '';
+
+  of(ms: number): string {
+    if (ms !== this.ms) {
+      this.text = new Date(ms).toISOString();
+      this.ms = ms;
+    }
+    return this.text;
+  }
+}
+
+const wallClockText = new IsoText();
+const virtualClockText = new IsoText();

@@ -1,3 +1,4 @@
+import { equalBytes } from '../bytes.ts';
 import { GbcsDecodeError } from '../gbcs/errors.ts';
 import { decodeMessage, messageToJson } from '../gbcs/message.ts';
 import type { GbcsSecurity } from '../gbcs/security.ts';
@@ -24,27 +25,54 @@ function gbcsMeaning(bytes: Uint8Array, security: GbcsSecurity): FrameMeaning {
   }
 }
 
-function tunnelMeaning(tunnelled: UnwrappedTunnelData, security: GbcsSecurity): FrameMeaning {
+type GbcsMeaningOf = (bytes: Uint8Array) => FrameMeaning;
+
+function tunnelMeaning(tunnelled: UnwrappedTunnelData, gbcs: GbcsMeaningOf): FrameMeaning {
   const first = tunnelled.data[0];
   if (first !== 0xdd && first !== 0xdf) {
     return { useCase: 'seTunneling.transferData', decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, data: Buffer.from(tunnelled.data).toString('hex') } };
   }
-  const inner = gbcsMeaning(tunnelled.data, security);
+  const inner = gbcs(tunnelled.data);
   return { ...inner, decoded: { tunnel: { id: tunnelled.tunnelId, direction: tunnelled.direction }, gbcs: inner.decoded ?? null } };
 }
 
+/** GBCS messages described lately, kept to describe the same message again on its next hop. */
+const RECENT = 8;
+
 /**
- * What a frame on the simulated network means, for the evidence log: GBCS decoded (with MAC and signature
- * verdicts from the head-end's keys), GBCS inside a ZCL Tunneling frame likewise, other ZCL by cluster and
- * command. A frame that does not decode says so; it is never dropped.
+ * What frames on one simulated network mean, for the evidence log: GBCS decoded (with MAC and signature verdicts
+ * from the head-end's keys), GBCS inside a ZCL Tunneling frame likewise, other ZCL by cluster and command. A frame
+ * that does not decode says so; it is never dropped. A GBCS message crosses the WAN and the HAN with the same
+ * bytes, so its meaning is worked out once and given to both frames.
  */
-export function describeFrame(protocol: string, payload: Uint8Array, security: GbcsSecurity, meta: EnvelopeMeta | undefined): FrameMeaning {
-  if (protocol === 'gbcs') return gbcsMeaning(payload, security);
+export class FrameDescriber {
+  private readonly recent: { bytes: Uint8Array; generation: number; meaning: FrameMeaning }[] = [];
+
+  constructor(private readonly security: GbcsSecurity) {}
+
+  describe(protocol: string, payload: Uint8Array, meta: EnvelopeMeta | undefined): FrameMeaning {
+    return describeFrame(protocol, payload, meta, (bytes) => this.gbcs(bytes));
+  }
+
+  private gbcs(bytes: Uint8Array): FrameMeaning {
+    // A key learnt or replaced since may change the verdicts: then the message is described afresh.
+    const generation = this.security.keys.generation;
+    const seen = this.recent.find((r) => r.generation === generation && equalBytes(r.bytes, bytes));
+    if (seen) return seen.meaning;
+    const meaning = gbcsMeaning(bytes, this.security);
+    if (this.recent.length >= RECENT) this.recent.shift();
+    this.recent.push({ bytes: bytes.slice(), generation, meaning });
+    return meaning;
+  }
+}
+
+function describeFrame(protocol: string, payload: Uint8Array, meta: EnvelopeMeta | undefined, gbcs: GbcsMeaningOf): FrameMeaning {
+  if (protocol === 'gbcs') return gbcs(payload);
   // Only a cluster-specific frame (frame type bits 01) can be a Tunneling Transfer Data: global ones (the IHD's
   // and PPMID's reads, most of the HAN's frames) go straight to their cluster rather than through a thrown error.
   if (((payload[0] ?? 0) & 0x03) === 0x01) {
     try {
-      return tunnelMeaning(unwrapTunnel(payload), security);
+      return tunnelMeaning(unwrapTunnel(payload), gbcs);
     } catch (e) {
       if (!(e instanceof ZclDecodeError)) throw e;
     }
