@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -25,6 +27,24 @@ import {
 import { evaluateExitCriteria, parseExitCriteria } from '../src/scenario/exit-criteria.ts';
 
 const T0 = Date.UTC(2025, 5, 1, 9, 0, 0);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Writes the events it is given (argv: file, events as JSON, how to end), then dies without closing the writer. */
+const CRASHING_WRITER = `
+import './bin/register-ts.mjs';
+const { JsonlEvidenceWriter } = await import('./src/evidence/jsonl-writer.ts');
+const { exitOnInterrupt } = await import('./src/cli/interrupt.ts');
+const [file, events, ending] = process.argv.slice(1);
+const writer = new JsonlEvidenceWriter(file);
+for (const event of JSON.parse(events)) writer.onEvent(event);
+if (ending === 'SIGINT') {
+  exitOnInterrupt();
+  process.kill(process.pid, 'SIGINT');
+  setTimeout(() => undefined, 5000);
+} else {
+  throw new Error('crashed mid-step');
+}
+`;
 
 /**
  * Builds a run's events the way the runner emits them, with wall time advancing a second per event and a
@@ -177,6 +197,19 @@ describe('the evidence log', () => {
     expect(await verifyEvidenceChain(file)).toMatchObject({ ok: true, records: script.events.length, complete: false });
     expect(writer.head.seq).toBe(script.events.length);
     writer.close();
+  });
+
+  it('keeps every record of a step in progress when the process dies of an uncaught error or is interrupted', async () => {
+    for (const [ending, expectedCode] of [['throw', 1], ['SIGINT', 130]] as const) {
+      const file = join(tempDir(), 'evidence.jsonl');
+      const script = new RunScript().start(1).scenario('a', [['s1', 'pass']], { end: 'none' });
+      // A frame and a log line after the step's start: buffered, not yet written, when the process goes.
+      const events = [...script.events.slice(0, -1), { type: 'log', level: 'info', message: 'mid-step', scenarioId: 'a', stepId: 's1', ...eventTime() }];
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', CRASHING_WRITER, file, JSON.stringify(events), ending], { cwd: ROOT, encoding: 'utf8' });
+      expect(child.status, child.stderr).toBe(expectedCode);
+      expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(events.length);
+      expect(await verifyEvidenceChain(file)).toMatchObject({ ok: true, records: events.length, complete: false });
+    }
   });
 
   it('reports a torn last line, and never overwrites an existing log', async () => {

@@ -20,6 +20,7 @@ import { selectScenarios, SelectionError } from '../scenario/selection.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { formatSourceError } from '../scenario/yaml-source.ts';
 import { premisesForRig } from '../scenario/simulated-premises.ts';
+import { exitOnInterrupt } from './interrupt.ts';
 import { ioFor, type Io } from './io.ts';
 
 /** Exit codes: 0 everything passed (or the exit criteria hold), 1 a failure or unmet exit criteria, 2 errors only or unusable input. */
@@ -170,6 +171,7 @@ async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<nu
     reporters.push(new HtmlReportReporter(join(opts.evidence, 'report.html'), { facts }));
   }
   const stream = new EventStream(reporters);
+  exitOnInterrupt((message) => io.err(message));
   const runId = `run-${seed}-${new Date().toISOString().replace(/[:.]/g, '')}`;
   const judge = () => {
     const results = collector.results();

@@ -6,26 +6,50 @@ import type { Reporter } from './reporter.ts';
 
 export interface JsonlEvidenceWriterOptions {
   /**
-   * fsync after every record, so even a power cut keeps what was written. Off by default: each record is
-   * still handed to the operating system before onEvent returns, so a crash of hanlab itself loses nothing.
+   * Write and fsync every record as it comes, so even a power cut keeps what was recorded. Off by default: records
+   * are handed to the operating system in batches (see JsonlEvidenceWriter), which a crash of hanlab does not lose.
    */
   readonly fsync?: boolean;
 }
 
+/** Events after which what is buffered goes to the file at once: the ends of steps and scenarios, and the run's. */
+const FLUSH_AFTER = new Set<RunEvent['type']>(['run-start', 'run-end', 'scenario-start', 'scenario-end', 'step-end']);
+/** Most text held before it is written, and the longest time a record waits (a step on a real rig may take minutes). */
+const MAX_BUFFERED_CHARS = 64 * 1024;
+const MAX_WAIT_MS = 200;
+
+/** Writers with records not yet written, flushed when the process exits for any reason Node still sees. */
+const open = new Set<JsonlEvidenceWriter>();
+let exitHook = false;
+
 /**
- * Writes evidence.jsonl as the run happens: one hash-chained record per event, written before onEvent
- * returns. Refuses to overwrite an existing file, so evidence is never silently replaced.
+ * Writes evidence.jsonl as the run happens: one hash-chained record per event. Refuses to overwrite an existing
+ * file, so evidence is never silently replaced.
+ *
+ * Records reach the operating system at every step's and scenario's end, when 64 KiB are waiting, within 200 ms of
+ * being recorded, and when the process exits, including on an uncaught error or process.exit (the run command
+ * exits that way on SIGINT and SIGTERM). One system call per step rather than per frame keeps a simulated run
+ * fast; what a kill -9 can take is the frames of the step in progress.
  */
 export class JsonlEvidenceWriter implements Reporter {
   private fd: number | undefined;
   private seq = 0;
   private prev = GENESIS_HASH;
+  private buffered = '';
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
     private readonly options: JsonlEvidenceWriterOptions = {},
   ) {
     this.fd = openSync(path, 'wx');
+    open.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const writer of open) writer.flush();
+      });
+    }
   }
 
   /** The last record written: its sequence number (0 before any) and hash, for a signed manifest. */
@@ -38,17 +62,29 @@ export class JsonlEvidenceWriter implements Reporter {
     const seq = this.seq + 1;
     const json = canonicalJson(event);
     const hash = recordHashOfCanonical(seq, this.prev, json);
-    const line = `{"seq":${seq},"prev":"${this.prev}","hash":"${hash}","event":${json}}\n`;
-    writeSync(this.fd, line);
-    if (this.options.fsync) fsyncSync(this.fd);
+    this.buffered += `{"seq":${seq},"prev":"${this.prev}","hash":"${hash}","event":${json}}\n`;
     this.seq = seq;
     this.prev = hash;
+    if (this.options.fsync || FLUSH_AFTER.has(event.type) || this.buffered.length >= MAX_BUFFERED_CHARS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), MAX_WAIT_MS).unref();
+  }
+
+  /** Hands every buffered record to the operating system (and to the disk, with `fsync`). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.fd === undefined || this.buffered === '') return;
+    writeSync(this.fd, this.buffered);
+    this.buffered = '';
+    if (this.options.fsync) fsyncSync(this.fd);
   }
 
   close(): void {
     if (this.fd === undefined) return;
+    this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = undefined;
+    open.delete(this);
   }
 }
