@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConsoleReporter } from '../evidence/console-reporter.ts';
@@ -20,6 +21,7 @@ import { selectScenarios, SelectionError } from '../scenario/selection.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { formatSourceError } from '../scenario/yaml-source.ts';
 import { premisesForRig } from '../scenario/simulated-premises.ts';
+import { ScenarioWorkerPool } from '../scenario/worker-pool.ts';
 import { exitOnInterrupt } from './interrupt.ts';
 import { ioFor, type Io } from './io.ts';
 
@@ -84,7 +86,7 @@ export function registerRunCommands(program: Command): void {
     .option('--grep-invert <regex>', 'leave out scenarios whose id or title matches')
     .option('--dry-run', 'print the plan; bind and run nothing')
     .option('--seed <seed>', 'seed of the simulation: the same seed gives the same bytes', '1')
-    .option('--jobs <n>', 'scenarios run at once', '1')
+    .option('--jobs <n>', 'scenarios run at once, each in a worker thread; "auto": one per core', '1')
     .option('--retries <n>', 'retries of a scenario that ended in error (never of a failure)', '0')
     .option('--matrix <file>', 'configuration sets: run the suite once per set')
     .option('--exit-criteria <criteria>', `exit gate, e.g. "pass-rate>=95%,critical-failures=0" (default ${DEFAULT_EXIT_CRITERIA})`)
@@ -119,6 +121,12 @@ export function registerRunCommands(program: Command): void {
       const tags = [...new Set(scenarios.flatMap((s) => s.tags))].sort();
       io.out(`${scenarios.length} scenario(s); tags: ${tags.join(', ')}\n`);
     });
+}
+
+function parseJobs(text: string): number | undefined {
+  if (text === 'auto') return availableParallelism();
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
 }
 
 async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<number> {
@@ -158,6 +166,11 @@ async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<nu
     io.err('no scenario matches the selection\n');
     return ERRORS;
   }
+  const jobs = parseJobs(opts.jobs);
+  if (jobs === undefined) {
+    io.err(`--jobs: expected a whole number from 1 or "auto", got ${JSON.stringify(opts.jobs)}\n`);
+    return ERRORS;
+  }
   const collector = new ResultsCollector();
   const reporters: Reporter[] = [collector, new ConsoleReporter({ stream: { write: (s: string) => (io.out(s), true) } as unknown as NodeJS.WritableStream, tty: process.stdout.isTTY === true })];
   const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
@@ -178,10 +191,14 @@ async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<nu
     return { results, verdict: evaluateExitCriteria(criteria, { counts: results.counts, criticalFailures: results.criticalFailures }) };
   };
   const premises = await premisesForRig(rig, { seed });
+  // Simulated premises are pure computation: scenarios run at once go to worker threads, one per job, so they
+  // share the cores rather than one thread.
+  const pool = jobs > 1 ? new ScenarioWorkerPool({ size: jobs, rig: premises.shared, seed }) : undefined;
   try {
-    const runner = new ScenarioRunner({ stream, premises: premises.factory, runId, seed, retries: Number(opts.retries), jobs: Number(opts.jobs), ...(sets ? { sets } : {}), rig: rig.id });
+    const runner = new ScenarioRunner({ stream, premises: premises.factory, runId, seed, retries: Number(opts.retries), jobs, ...(pool ? { executor: pool } : {}), ...(sets ? { sets } : {}), rig: rig.id });
     await runner.run(scenarios);
   } finally {
+    await pool?.close();
     // The report and the manifest record the exit gate's verdict, also for a run cut short.
     const { verdict } = judge();
     exitRecord = { text: opts.exitCriteria ?? DEFAULT_EXIT_CRITERIA, ok: verdict.ok, reasons: verdict.verdicts.map((v) => `${v.criterion.text}: ${v.reason}`) };

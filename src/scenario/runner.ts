@@ -1,13 +1,21 @@
 import type { EventStream } from '../evidence/reporter.ts';
-import { eventTime, type FrameEvent } from '../evidence/events.ts';
-import { combineOutcomes, outcomeOverAttempts, type Outcome } from '../evidence/outcome.ts';
+import { eventTime } from '../evidence/events.ts';
+import { outcomeOverAttempts, type Outcome } from '../evidence/outcome.ts';
+import { runAttempt, type Job, type PremisesFactory } from './attempt.ts';
 import type { ConfigurationSet } from './matrix.ts';
-import type { Premises } from './premises.ts';
-import { classify, runStep, type ScenarioContext } from './step-runner.ts';
 import type { Scenario } from './types.ts';
 
-/** Builds the premises a scenario needs: simulated devices, a rig's real ones, or a mix. */
-export type PremisesFactory = (scenario: Scenario, set: ConfigurationSet | undefined, seed: string) => Promise<Premises>;
+export type { Job, PremisesFactory } from './attempt.ts';
+
+/**
+ * Runs one attempt of a job, reporting its events through `emit`: in this thread by default, or in a pool of
+ * worker threads (ScenarioWorkerPool) so that simulated scenarios use every core.
+ */
+export interface AttemptExecutor {
+  run(job: Job, attempt: number, emit: EventStream['emit']): Promise<Outcome>;
+  /** Attempts it takes at once (queued where it cannot start them yet); the runner keeps at least this many going. */
+  readonly capacity?: number;
+}
 
 export interface RunnerOptions {
   stream: EventStream;
@@ -18,15 +26,12 @@ export interface RunnerOptions {
   retries?: number;
   /** Scenarios run at once. */
   jobs?: number;
+  /** Where attempts run; in this thread, on `premises`, by default. */
+  executor?: AttemptExecutor;
   /** Configuration sets of a matrix run; the suite runs once per set. */
   sets?: readonly ConfigurationSet[];
   rig?: string;
   name?: string;
-}
-
-interface Job {
-  scenario: Scenario;
-  set: ConfigurationSet | undefined;
 }
 
 /**
@@ -35,7 +40,11 @@ interface Job {
  * the reason. A scenario that ends in error may be retried; a failure never is.
  */
 export class ScenarioRunner {
-  constructor(private readonly options: RunnerOptions) {}
+  private readonly executor: AttemptExecutor;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.executor = options.executor ?? { run: (job, attempt, emit) => runAttempt(job, attempt, { premises: options.premises, seed: options.seed, emit }) };
+  }
 
   async run(scenarios: readonly Scenario[]): Promise<void> {
     const { stream, runId, sets } = this.options;
@@ -49,7 +58,7 @@ export class ScenarioRunner {
       ...(sets?.length ? { sets: sets.map((s) => ({ id: s.id, label: s.label })) } : {}),
       ...eventTime(),
     });
-    const width = Math.max(1, this.options.jobs ?? 1);
+    const width = Math.max(1, this.options.jobs ?? 1, this.executor.capacity ?? 0);
     let next = 0;
     const worker = async () => {
       while (next < jobs.length) {
@@ -64,71 +73,11 @@ export class ScenarioRunner {
   private async runWithRetries(job: Job): Promise<Outcome> {
     const attempts: Outcome[] = [];
     const retries = this.options.retries ?? 0;
+    const emit = (event: Parameters<EventStream['emit']>[0]) => this.options.stream.emit(event);
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.runOnce(job, attempt);
+      const outcome = await this.executor.run(job, attempt, emit);
       attempts.push(outcome);
       if (outcome !== 'error' || attempt > retries) return outcomeOverAttempts(attempts);
     }
-  }
-
-  private async runOnce({ scenario, set }: Job, attempt: number): Promise<Outcome> {
-    const { stream } = this.options;
-    const scope = { scenarioId: scenario.id, ...(set ? { setId: set.id } : {}) };
-    stream.emit({ type: 'scenario-start', ...scope, title: scenario.title, tags: scenario.tags, file: scenario.location.file, attempt, ...eventTime() });
-    const seed = `${this.options.seed}/${set?.id ?? ''}/${scenario.id}`;
-    let premises: Premises;
-    try {
-      premises = await this.options.premises(scenario, set, seed);
-    } catch (e) {
-      const { reason } = classify(e);
-      for (const step of scenario.steps) this.skip(scope, step, `not run: the premises could not be prepared`);
-      stream.emit({ type: 'scenario-end', ...scope, outcome: 'error', reason: `premises not prepared: ${reason}`, ...eventTime() });
-      return 'error';
-    }
-    const virtual = () => (premises.virtual ? premises.clock.now() : undefined);
-    let stepId: string | undefined;
-    const unsubscribe = premises.onFrame((f) => {
-      const { at, ...frame } = f;
-      const event: FrameEvent = { type: 'frame', ...frame, ...scope, ...(stepId ? { stepId } : {}), ...eventTime(premises.virtual ? at : undefined) };
-      stream.emit(event);
-    });
-    const ctx: ScenarioContext = {
-      premises,
-      variables: new Map(Object.entries(scenario.vars)),
-      takenAlerts: new Set(),
-      log: (message) => stream.emit({ type: 'log', level: 'info', message, ...scope, ...(stepId ? { stepId } : {}), ...eventTime(virtual()) }),
-    };
-    const outcomes: Outcome[] = [];
-    let stopped: string | undefined;
-    for (const step of scenario.steps) {
-      if (stopped) {
-        this.skip(scope, step, stopped);
-        outcomes.push('skipped');
-        continue;
-      }
-      stepId = step.id;
-      stream.emit({ type: 'step-start', ...scope, stepId: step.id, name: step.name, kind: step.kind, ...eventTime(virtual()) });
-      const result = await runStep(ctx, step);
-      stream.emit({ type: 'step-end', ...scope, stepId: step.id, outcome: result.outcome, ...(result.reason ? { reason: `${step.id}: ${result.reason}` } : {}), ...eventTime(virtual()) });
-      outcomes.push(result.outcome);
-      if (result.outcome !== 'pass') stopped = `not run: step ${step.id} ended in ${result.outcome}`;
-      stepId = undefined;
-    }
-    unsubscribe();
-    let closeError: string | undefined;
-    try {
-      await premises.close();
-    } catch (e) {
-      closeError = classify(e).reason;
-    }
-    const outcome = combineOutcomes(closeError ? [...outcomes, 'error'] : outcomes);
-    stream.emit({ type: 'scenario-end', ...scope, ...(closeError ? { outcome: 'error' as const, reason: `premises did not close: ${closeError}` } : {}), ...eventTime(virtual()) });
-    return outcome;
-  }
-
-  private skip(scope: { scenarioId: string; setId?: string }, step: { id: string; name: string; kind: string }, reason: string): void {
-    const { stream } = this.options;
-    stream.emit({ type: 'step-start', ...scope, stepId: step.id, name: step.name, kind: step.kind, ...eventTime() });
-    stream.emit({ type: 'step-end', ...scope, stepId: step.id, outcome: 'skipped', reason, ...eventTime() });
   }
 }

@@ -12,7 +12,7 @@ import { InfrastructureError, type MadeUtrn, type Premises, type PremisesFrame }
 import { convert, type Quantity } from './quantity.ts';
 import type { Rig } from './rig.ts';
 import type { Role, RoleSettings } from './roles.ts';
-import type { PremisesFactory } from './runner.ts';
+import type { PremisesFactory } from './attempt.ts';
 import type { HanAction } from './types.ts';
 import { driveUntilSettled } from '../time/drive.ts';
 import { Random } from '../time/random.ts';
@@ -32,7 +32,7 @@ import { GasProxyFunction } from '../../sim/gpf.ts';
 import { GasMeter } from '../../sim/gsme.ts';
 import { InHomeDisplay } from '../../sim/ihd.ts';
 import { PrepaymentInterface } from '../../sim/ppmid.ts';
-import { describeFrame } from './frame-meaning.ts';
+import { FrameDescriber } from './frame-meaning.ts';
 import { DEFAULT_FIRMWARE_CATALOGUE } from '../../sim/firmware/models.ts';
 import { firmwareDefaults, hubFirmwareState, meterFirmwareState, registerFirmwareTargets } from '../../sim/firmware/premises-view.ts';
 
@@ -86,6 +86,7 @@ export class SimulatedPremises implements Premises {
   readonly requests = defaultServiceRequests();
   readonly roles: Partial<Record<Role, Eui>> = {};
   private readonly frameListeners = new Set<(f: PremisesFrame) => void>();
+  private readonly describer: FrameDescriber;
   private readonly installCodes: Partial<Record<Role, Uint8Array>> = {};
   private readonly backups: { chf?: RequestParams; gpf?: RequestParams } = {};
   private stopBusWatch: (() => void) | undefined;
@@ -100,7 +101,9 @@ export class SimulatedPremises implements Premises {
     private readonly devices: Devices,
     private readonly seed: string,
     private readonly isQuietExternal: (() => boolean) | undefined,
-  ) {}
+  ) {
+    this.describer = new FrameDescriber(headEnd.security);
+  }
 
   static async create(o: SimulatedPremisesOptions): Promise<SimulatedPremises> {
     const clock = new VirtualClock();
@@ -218,7 +221,7 @@ export class SimulatedPremises implements Premises {
       if (this.frameListeners.size === 0 || (e.envelope.protocol !== 'gbcs' && e.envelope.protocol !== 'zcl')) return;
       const { from, to, protocol, payload, meta } = e.envelope;
       const direction: FrameDirection = from === HEAD_END_ADDRESS || (from === this.roles.chf && to !== HEAD_END_ADDRESS) ? 'downstream' : 'upstream';
-      const frame: PremisesFrame = { at: e.at, direction, from, to, protocol: protocol === 'gbcs' ? 'gbcs' : 'zcl', hex: toHex(payload).toUpperCase(), ...describeFrame(protocol, payload, this.headEnd.security, meta) };
+      const frame: PremisesFrame = { at: e.at, direction, from, to, protocol: protocol === 'gbcs' ? 'gbcs' : 'zcl', hex: toHex(payload).toUpperCase(), ...this.describer.describe(protocol, payload, meta) };
       for (const l of this.frameListeners) l(frame);
     });
     this.stopBusWatch = () => {
@@ -466,31 +469,53 @@ function replacementEui(original: Eui, generation: number): Eui {
 
 export interface RigPremises {
   factory: PremisesFactory;
+  /**
+   * The rig as other threads reach the same premises: its bus resolved to the broker this call started (an
+   * embedded broker's URL), so that premisesFactoryFor(rig) in a worker thread joins it.
+   */
+  shared: Rig;
   close(): Promise<void>;
 }
 
-/** What a rig file binds, as a premises factory for the runner. Simulated roles only, for now. */
-export async function premisesForRig(rig: Rig, options: { seed: number | string }): Promise<RigPremises> {
+export interface RigPremisesOptions {
+  seed: number | string;
+  /** Tells apart the MQTT namespaces of premises made by several threads on one broker. */
+  namespace?: string;
+}
+
+/** Refuses a rig that binds real devices: this build drives simulated roles only. */
+function simulatedRolesOnly(rig: Rig): void {
   const real = Object.entries(rig.roles).filter(([, b]) => b.kind !== 'simulated');
   if (real.length) {
     throw new InfrastructureError(`rig ${rig.id} binds ${real.map(([r]) => r).join(', ')} to real devices; this build runs simulated roles only (see docs/rigs.md)`);
   }
-  let broker: EmbeddedBroker | undefined;
-  let busFor: ((runId: string) => SimulatedPremisesOptions['bus']) | undefined;
-  if (rig.bus.kind === 'embedded-mqtt') broker = await startEmbeddedBroker({ port: 0 });
-  const url = broker?.url ?? (rig.bus.kind === 'mqtt' ? rig.bus.mqtt.url : undefined);
-  if (url) {
-    const credentials = rig.bus.kind === 'mqtt' ? { ...(rig.bus.mqtt.username ? { username: rig.bus.mqtt.username } : {}), ...(rig.bus.mqtt.password ? { password: rig.bus.mqtt.password } : {}) } : {};
-    busFor = (runId) => async () => MqttBus.connect({ url, runId, ...credentials, ackTimeoutMs: 5000 });
-  }
-  let n = 0;
+}
+
+/** What a rig file binds, as a premises factory for the runner: starts the embedded broker when the rig has one. */
+export async function premisesForRig(rig: Rig, options: RigPremisesOptions): Promise<RigPremises> {
+  simulatedRolesOnly(rig);
+  const broker: EmbeddedBroker | undefined = rig.bus.kind === 'embedded-mqtt' ? await startEmbeddedBroker({ port: 0 }) : undefined;
+  const shared: Rig = broker ? { ...rig, bus: { kind: 'mqtt', mqtt: { url: broker.url } } } : rig;
   return {
-    factory: async (scenario, set, seed) => {
-      const runId = `s${++n}-${scenario.id}`.replace(/[^A-Za-z0-9._:~-]/g, '-');
-      return SimulatedPremises.create({ roles: scenario.roles, ...(set ? { set } : {}), seed: `${options.seed}/${seed}`, ...(busFor ? { bus: busFor(runId), isQuiet: () => true } : {}) });
-    },
+    factory: premisesFactoryFor(shared, options),
+    shared,
     close: async () => {
       await broker?.close();
     },
+  };
+}
+
+/** A premises factory on a rig whose bus is already there (in memory, or a broker that is running). */
+export function premisesFactoryFor(rig: Rig, options: RigPremisesOptions): PremisesFactory {
+  simulatedRolesOnly(rig);
+  if (rig.bus.kind === 'embedded-mqtt') throw new InfrastructureError(`rig ${rig.id}: start its embedded broker first (premisesForRig)`);
+  const mqtt = rig.bus.kind === 'mqtt' ? rig.bus.mqtt : undefined;
+  const busFor = (runId: string): SimulatedPremisesOptions['bus'] =>
+    mqtt && (async () => MqttBus.connect({ url: mqtt.url, runId, ...(mqtt.username ? { username: mqtt.username } : {}), ...(mqtt.password ? { password: mqtt.password } : {}), ackTimeoutMs: 5000 }));
+  let n = 0;
+  return async (scenario, set, seed) => {
+    const runId = `${options.namespace ?? ''}s${++n}-${scenario.id}`.replace(/[^A-Za-z0-9._:~-]/g, '-');
+    const bus = busFor(runId);
+    return SimulatedPremises.create({ roles: scenario.roles, ...(set ? { set } : {}), seed: `${options.seed}/${seed}`, ...(bus ? { bus, isQuiet: () => true } : {}) });
   };
 }
