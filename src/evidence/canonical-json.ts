@@ -7,13 +7,27 @@ export function canonicalJson(value: unknown): string {
   return spell(value) ?? 'null';
 }
 
+/** Keys recur in every event (type, wallTime, decoded…): their quoted text is kept rather than made each time. */
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 4096;
+
+function quote(key: string): string {
+  let text = quotedKeys.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, text);
+  }
+  return text;
+}
+
 /** The canonical text of a value, or undefined for what an object leaves out (undefined, functions). */
 function spell(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      // For a finite number String() and JSON.stringify() agree.
+      return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -31,19 +45,27 @@ function spell(value: unknown): string | undefined {
 }
 
 function spellArray(items: readonly unknown[]): string {
-  let out = '[';
-  for (let i = 0; i < items.length; i++) out += `${i === 0 ? '' : ','}${spell(items[i]) ?? 'null'}`;
+  if (items.length === 0) return '[]';
+  let out = `[${spell(items[0]) ?? 'null'}`;
+  for (let i = 1; i < items.length; i++) out += `,${spell(items[i]) ?? 'null'}`;
   return `${out}]`;
 }
 
 function spellObject(fields: Record<string, unknown>): string {
+  const keys = Object.keys(fields);
+  // Many objects are built with their keys in order already; sorting is skipped for them.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let out = '{';
-  let first = true;
-  for (const key of Object.keys(fields).sort()) {
+  for (const key of keys) {
     const text = spell(fields[key]);
     if (text === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
-    first = false;
+    if (out.length > 1) out += ',';
+    out += `${quote(key)}:${text}`;
   }
   return `${out}}`;
 }

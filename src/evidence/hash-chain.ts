@@ -24,5 +24,5 @@ export function recordHash(seq: number, prev: string, event: unknown): string {
  * line anyway: the canonical record is that text between its sorted neighbours, so the event is walked once.
  */
 export function recordHashOfCanonical(seq: number, prev: string, eventJson: string): string {
-  return createHash('sha256').update(`{"event":${eventJson},"prev":${JSON.stringify(prev)},"seq":${JSON.stringify(seq)}}`).digest('hex');
+  return createHash('sha256').update('{"event":').update(eventJson).update(`,"prev":${JSON.stringify(prev)},"seq":${JSON.stringify(seq)}}`).digest('hex');
 }
