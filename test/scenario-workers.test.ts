@@ -12,6 +12,7 @@ import { loadRigFile } from '../src/scenario/rig.ts';
 import { ScenarioRunner, type AttemptExecutor } from '../src/scenario/runner.ts';
 import { premisesForRig } from '../src/scenario/simulated-premises.ts';
 import type { Scenario } from '../src/scenario/types.ts';
+import { SplitExecutor } from '../src/scenario/split-executor.ts';
 import { ScenarioWorkerPool } from '../src/scenario/worker-pool.ts';
 
 const CRASHING_WORKER = new URL('./support/crashing-worker.mjs', import.meta.url);
@@ -23,20 +24,21 @@ async function suite(...files: string[]): Promise<Scenario[]> {
 }
 
 /** Runs scenarios on rigs/sim.yaml, in this thread or in a worker pool, and returns every event and the results. */
-async function runOnSim(scenarios: Scenario[], pool?: { size: number; workerUrl?: URL }) {
+async function runOnSim(scenarios: Scenario[], pool?: { size: number; workerUrl?: URL; alsoHere?: boolean }) {
   const parsed = await loadRigFile('rigs/sim.yaml');
   if (!parsed.ok) throw new Error('rigs/sim.yaml does not load');
   const rig = await premisesForRig(parsed.rig, { seed: 7 });
-  const executor = pool ? new ScenarioWorkerPool({ size: pool.size, rig: rig.shared, seed: 7, ...(pool.workerUrl ? { workerUrl: pool.workerUrl } : {}) }) : undefined;
+  const workers = pool ? new ScenarioWorkerPool({ size: pool.size, rig: rig.shared, seed: 7, ...(pool.workerUrl ? { workerUrl: pool.workerUrl } : {}) }) : undefined;
+  const executor: AttemptExecutor | undefined = workers && pool?.alsoHere ? new SplitExecutor({ premises: rig.factory, seed: 7 }, workers) : workers;
   const events: RunEvent[] = [];
   const results = new ResultsCollector();
   const path = join(mkdtempSync(join(tmpdir(), 'workers-')), 'evidence.jsonl');
   const stream = new EventStream([results, new JsonlEvidenceWriter(path), { onEvent: (e) => void events.push(e) }]);
   try {
-    await new ScenarioRunner({ stream, premises: rig.factory, runId: 'workers', seed: 7, jobs: pool?.size ?? 1, ...(executor ? { executor: executor as AttemptExecutor } : {}) }).run(scenarios);
+    await new ScenarioRunner({ stream, premises: rig.factory, runId: 'workers', seed: 7, jobs: pool?.size ?? 1, ...(executor ? { executor } : {}) }).run(scenarios);
   } finally {
     await stream.close();
-    await executor?.close();
+    await workers?.close();
     await rig.close();
   }
   return { events, results: results.results(), evidence: await verifyEvidenceChain(path) };
@@ -48,16 +50,19 @@ describe('scenarios in worker threads', () => {
   it('give the same outcomes and the same bytes, scenario by scenario, as in one thread', async () => {
     const scenarios = await suite('install-and-commission', 'prepayment-top-up', 'negative-replayed-command', 'change-of-mode', 'negative-forged-critical-command');
     const here = await runOnSim(scenarios);
-    const pooled = await runOnSim(scenarios, { size: 2 });
     const outcomes = (r: typeof here) => Object.fromEntries(r.results.sets[0]!.scenarios.map((s) => [s.scenarioId, s.outcome]));
-    expect(outcomes(pooled)).toEqual(outcomes(here));
-    expect(Object.values(outcomes(pooled)).every((o) => o === 'pass')).toBe(true);
-    for (const s of scenarios) {
-      const frames = framesOf(pooled.events, s.id);
-      expect(frames.length, s.id).toBeGreaterThan(0);
-      expect(frames, s.id).toEqual(framesOf(here.events, s.id));
+    expect(Object.values(outcomes(here)).every((o) => o === 'pass')).toBe(true);
+    // Two workers; and this thread with one worker, as `hanlab run --jobs 2` does.
+    for (const pool of [{ size: 2 }, { size: 1, alsoHere: true }]) {
+      const pooled = await runOnSim(scenarios, pool);
+      expect(outcomes(pooled), JSON.stringify(pool)).toEqual(outcomes(here));
+      for (const s of scenarios) {
+        const frames = framesOf(pooled.events, s.id);
+        expect(frames.length, s.id).toBeGreaterThan(0);
+        expect(frames, s.id).toEqual(framesOf(here.events, s.id));
+      }
+      expect(pooled.evidence).toMatchObject({ ok: true, complete: true });
     }
-    expect(pooled.evidence).toMatchObject({ ok: true, complete: true });
   }, 60_000);
 
   it('end a scenario whose worker dies in error, close its steps, and run what was queued behind it elsewhere', async () => {

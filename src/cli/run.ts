@@ -21,6 +21,7 @@ import { selectScenarios, SelectionError } from '../scenario/selection.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { formatSourceError } from '../scenario/yaml-source.ts';
 import { premisesForRig } from '../scenario/simulated-premises.ts';
+import { SplitExecutor } from '../scenario/split-executor.ts';
 import { ScenarioWorkerPool } from '../scenario/worker-pool.ts';
 import { exitOnInterrupt } from './interrupt.ts';
 import { ioFor, type Io } from './io.ts';
@@ -86,7 +87,7 @@ export function registerRunCommands(program: Command): void {
     .option('--grep-invert <regex>', 'leave out scenarios whose id or title matches')
     .option('--dry-run', 'print the plan; bind and run nothing')
     .option('--seed <seed>', 'seed of the simulation: the same seed gives the same bytes', '1')
-    .option('--jobs <n>', 'scenarios run at once, each in a worker thread; "auto": one per core', '1')
+    .option('--jobs <n>', 'scenarios run at once: this thread and N-1 worker threads; "auto": one per core', '1')
     .option('--retries <n>', 'retries of a scenario that ended in error (never of a failure)', '0')
     .option('--matrix <file>', 'configuration sets: run the suite once per set')
     .option('--exit-criteria <criteria>', `exit gate, e.g. "pass-rate>=95%,critical-failures=0" (default ${DEFAULT_EXIT_CRITERIA})`)
@@ -191,11 +192,12 @@ async function runCommand(paths: string[], opts: RunOptions, io: Io): Promise<nu
     return { results, verdict: evaluateExitCriteria(criteria, { counts: results.counts, criticalFailures: results.criticalFailures }) };
   };
   const premises = await premisesForRig(rig, { seed });
-  // Simulated premises are pure computation: scenarios run at once go to worker threads, one per job, so they
-  // share the cores rather than one thread.
-  const pool = jobs > 1 ? new ScenarioWorkerPool({ size: jobs, rig: premises.shared, seed }) : undefined;
+  // Simulated premises are pure computation: with --jobs N, scenarios run in this thread and N−1 worker threads,
+  // so they share the cores rather than take turns on one.
+  const pool = jobs > 1 ? new ScenarioWorkerPool({ size: jobs - 1, rig: premises.shared, seed }) : undefined;
   try {
-    const runner = new ScenarioRunner({ stream, premises: premises.factory, runId, seed, retries: Number(opts.retries), jobs, ...(pool ? { executor: pool } : {}), ...(sets ? { sets } : {}), rig: rig.id });
+    const executor = pool ? new SplitExecutor({ premises: premises.factory, seed }, pool) : undefined;
+    const runner = new ScenarioRunner({ stream, premises: premises.factory, runId, seed, retries: Number(opts.retries), jobs, ...(executor ? { executor } : {}), ...(sets ? { sets } : {}), rig: rig.id });
     await runner.run(scenarios);
   } finally {
     await pool?.close();
