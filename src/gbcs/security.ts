@@ -57,8 +57,8 @@ export class GbcsSecurity {
 
   /**
    * Who agreed the MAC key. Commands through the DCC: the device and the ACB. HAN-only commands (a PPMID's top-up
-   * to its meter): the two devices — unless their keys are unknown here, in which case the check is the one a
-   * DCC-routed command would pass, so a MAC made any other way (the RTDS's own PCS01/PCS02) shows as invalid.
+   * to its meter): the two devices — unless neither device's private key is held here, in which case the check is
+   * the one a DCC-routed command would pass (see verifyMac for what a mismatch then means).
    * The supplementary remote party (DCC-originated messages on behalf of a user) does not enter the MAC: the RTDS
    * shows MACs between the device and the ACB there, over the header's own recipient.
    */
@@ -70,6 +70,10 @@ export class GbcsSecurity {
       return { device: h.recipient, remote: h.originator, kdfRecipient, kdfCounter };
     }
     return { device: h.recipient, remote: this.acb, kdfRecipient, kdfCounter };
+  }
+
+  private devicePairUnknown(h: GroupingHeader): boolean {
+    return h.cra === 1 && useCaseByMessageCode(h.other.messageCode)?.hanOnly === true && !this.sharedSecret(h.originator, h.recipient);
   }
 
   /** Z for the pair, from whichever side's private key we hold. */
@@ -96,7 +100,7 @@ export class GbcsSecurity {
     // The additional data is the security header and one further zero byte before the block, as the RTDS shows.
     const mac = gmac(key, euiToBytes(h.originator), concatBytes(securityHeader, MAC_AAD_PAD, generalSigning));
     // Checking this MAC over these bytes would compute it again, the same way: it is valid here until the keys change.
-    this.memo.remember(mac, concatBytes(securityHeader, generalSigning), this.keys.generation, 'valid');
+    this.memo.remember({ tag: mac, covered: concatBytes(securityHeader, generalSigning), generation: this.keys.generation }, 'valid');
     return mac;
   }
 
@@ -104,10 +108,13 @@ export class GbcsSecurity {
     const ciphering = f.ciphering;
     if (!ciphering) return 'absent';
     const covered = concatBytes(ciphering.securityHeader, f.generalSigning);
-    return this.memo.check(ciphering.mac, covered, this.keys.generation, () => {
+    return this.memo.check({ tag: ciphering.mac, covered, generation: this.keys.generation }, () => {
       const mac = this.computeMac(f.header, f.generalSigning, ciphering.securityHeader);
       if (!mac) return 'unverifiable';
-      return equalBytes(mac, ciphering.mac) ? 'valid' : 'invalid';
+      if (equalBytes(mac, ciphering.mac)) return 'valid';
+      // A HAN-only command MACed between two devices cannot be checked without one of their private keys: a
+      // mismatch with the DCC-routed MAC proves nothing (a head-end watching a PPMID's top-up; the RTDS PCS01/PCS02).
+      return this.devicePairUnknown(f.header) ? 'unverifiable' : 'invalid';
     });
   }
 
@@ -116,7 +123,7 @@ export class GbcsSecurity {
     if (!signature || signature.length === 0) return 'absent';
     const key = this.keys.publicKey(f.header.originator, 'ds');
     if (!key) return 'unverifiable';
-    return this.memo.check(signature, f.signedData, this.keys.generation, () => (verifySignature(key, f.signedData, signature) ? 'valid' : 'invalid'));
+    return this.memo.check({ tag: signature, covered: f.signedData, generation: this.keys.generation, key }, () => (verifySignature(key, f.signedData, signature) ? 'valid' : 'invalid'));
   }
 
   /** Deterministic signature over the signed part of a General Signing block (the bytes after the DF tag). */
@@ -126,7 +133,7 @@ export class GbcsSecurity {
     const signature = signDeterministic(key, signedData);
     // Valid under the signer's public key here, unless the store holds another public key for it than this one's.
     const trusted = this.keys.publicKey(signer, 'ds');
-    if (trusted && equalBytes(trusted.raw, key.publicKey.raw)) this.memo.remember(signature, signedData, this.keys.generation, 'valid');
+    if (trusted && equalBytes(trusted.raw, key.publicKey.raw)) this.memo.remember({ tag: signature, covered: signedData, generation: this.keys.generation, key: trusted }, 'valid');
     return signature;
   }
 
