@@ -23,6 +23,6 @@ export function recordHash(seq: number, prev: string, event: unknown): string {
  * `recordHash` for an event already in canonical JSON (`canonicalJson(event)`), which a writer needs for the
  * line anyway: the canonical record is that text between its sorted neighbours, so the event is walked once.
  */
-export function recordHashOfCanonical(seq: number, prev: string, eventJson: string): string {
+export function recordHashOfCanonical(seq: number, prev: string, eventJson: string | Uint8Array): string {
   return createHash('sha256').update('{"event":').update(eventJson).update(`,"prev":${JSON.stringify(prev)},"seq":${JSON.stringify(seq)}}`).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writevSync } from 'node:fs';
 import { canonicalJson } from './canonical-json.ts';
 import type { RunEvent } from './events.ts';
 import { GENESIS_HASH, recordHashOfCanonical } from './hash-chain.ts';
@@ -15,7 +15,10 @@ export interface JsonlEvidenceWriterOptions {
 /** Events after which what is buffered goes to the file at once: the ends of steps and scenarios, and the run's. */
 const FLUSH_AFTER = new Set<RunEvent['type']>(['run-start', 'run-end', 'scenario-start', 'scenario-end', 'step-end']);
 /** Most text held before it is written, and the longest time a record waits (a step on a real rig may take minutes). */
-const MAX_BUFFERED_CHARS = 64 * 1024;
+const MAX_BUFFERED_BYTES = 64 * 1024;
+const RECORD_END = Buffer.from('}\n');
+/** Buffers one writev takes at most (the system's IOV_MAX is 1024 on Linux). */
+const MAX_IOV = 1024;
 const MAX_WAIT_MS = 200;
 
 /** Writers with records not yet written, flushed when the process exits for any reason Node still sees. */
@@ -35,7 +38,9 @@ export class JsonlEvidenceWriter implements Reporter {
   private fd: number | undefined;
   private seq = 0;
   private prev = GENESIS_HASH;
-  private buffered = '';
+  /** Records not yet written, as UTF-8: the event's JSON is encoded once, for the hash and for the file. */
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -60,12 +65,14 @@ export class JsonlEvidenceWriter implements Reporter {
   onEvent(event: RunEvent): void {
     if (this.fd === undefined) throw new Error(`evidence log ${this.path} is closed`);
     const seq = this.seq + 1;
-    const json = canonicalJson(event);
+    const json = Buffer.from(canonicalJson(event));
     const hash = recordHashOfCanonical(seq, this.prev, json);
-    this.buffered += `{"seq":${seq},"prev":"${this.prev}","hash":"${hash}","event":${json}}\n`;
+    const head = Buffer.from(`{"seq":${seq},"prev":"${this.prev}","hash":"${hash}","event":`);
+    this.buffered.push(head, json, RECORD_END);
+    this.bufferedBytes += head.length + json.length + RECORD_END.length;
     this.seq = seq;
     this.prev = hash;
-    if (this.options.fsync || FLUSH_AFTER.has(event.type) || this.buffered.length >= MAX_BUFFERED_CHARS) this.flush();
+    if (this.options.fsync || FLUSH_AFTER.has(event.type) || this.bufferedBytes >= MAX_BUFFERED_BYTES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), MAX_WAIT_MS).unref();
   }
 
@@ -73,9 +80,18 @@ export class JsonlEvidenceWriter implements Reporter {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.fd === undefined || this.buffered === '') return;
-    writeSync(this.fd, this.buffered);
-    this.buffered = '';
+    if (this.fd === undefined || this.buffered.length === 0) return;
+    let chunks = this.buffered;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    // writev may write less than asked (a signal, a full disk): what is left is written again from where it stopped.
+    while (chunks.length > 0) {
+      let written = writevSync(this.fd, chunks.slice(0, MAX_IOV));
+      let i = 0;
+      while (i < chunks.length && written >= chunks[i]!.length) written -= chunks[i++]!.length;
+      chunks = chunks.slice(i);
+      if (written > 0) chunks[0] = chunks[0]!.subarray(written);
+    }
     if (this.options.fsync) fsyncSync(this.fd);
   }
 
