@@ -37,6 +37,8 @@ import { DEFAULT_FIRMWARE_CATALOGUE } from '../../sim/firmware/models.ts';
 import { firmwareDefaults, hubFirmwareState, meterFirmwareState, registerFirmwareTargets } from '../../sim/firmware/premises-view.ts';
 
 export const HEAD_END_ADDRESS = 'headend';
+/** Real time after which a frame sent through a broker and not seen back counts as lost. */
+const LOST_IN_BROKER_MS = 1000;
 /** GSME commands wait at the GPF for the meter's next wake: the head-end waits longer than one wake interval. */
 const RESPONSE_TIMEOUT_MS = 40 * 60_000;
 
@@ -90,7 +92,8 @@ export class SimulatedPremises implements Premises {
   private readonly installCodes: Partial<Record<Role, Uint8Array>> = {};
   private readonly backups: { chf?: RequestParams; gpf?: RequestParams } = {};
   private stopBusWatch: (() => void) | undefined;
-  private inFlight = 0;
+  /** Frames on their way through a broker to an endpoint here: envelope id → when sent (real ms). */
+  private readonly inFlight = new Map<string, number>();
 
   private constructor(
     readonly clock: VirtualClock,
@@ -207,17 +210,29 @@ export class SimulatedPremises implements Premises {
     await this.clock.advance(0);
   }
 
+  /**
+   * True when no frame is on its way to an endpoint here. A frame the broker has not brought back within a second
+   * is taken as lost (its endpoint went between send and delivery), so it never holds simulated time up for long.
+   */
+  private nothingInFlight(): boolean {
+    if (this.inFlight.size === 0) return true;
+    const stale = performance.now() - LOST_IN_BROKER_MS;
+    for (const [id, sentAt] of this.inFlight) if (sentAt < stale) this.inFlight.delete(id);
+    return this.inFlight.size === 0;
+  }
+
   /** Transport errors nobody's call was waiting on (a broker lost between steps): kept, not printed as warnings. */
   readonly transportErrors: Error[] = [];
 
   private watchBus(): void {
     const stopErrors = this.bus.onError((e) => this.transportErrors.push(e));
     const stopFrames = this.bus.onFrame((e) => {
-      if (e.kind === 'delivered') {
-        this.inFlight = Math.max(0, this.inFlight - 1);
+      if (e.kind !== 'sent') {
+        this.inFlight.delete(e.envelope.id);
         return;
       }
-      this.inFlight++;
+      // Only a frame this bus will hand to one of its endpoints is waited for (not one to a hub that is gone).
+      if (this.isQuietExternal && e.local !== false) this.inFlight.set(e.envelope.id, performance.now());
       if (this.frameListeners.size === 0 || (e.envelope.protocol !== 'gbcs' && e.envelope.protocol !== 'zcl')) return;
       const { from, to, protocol, payload, meta } = e.envelope;
       const direction: FrameDirection = from === HEAD_END_ADDRESS || (from === this.roles.chf && to !== HEAD_END_ADDRESS) ? 'downstream' : 'upstream';
@@ -441,7 +456,7 @@ export class SimulatedPremises implements Premises {
 
   run<T>(work: Promise<T>): Promise<T> {
     const external = this.isQuietExternal;
-    return driveUntilSettled(this.clock, work, external ? { isQuiet: () => this.inFlight === 0 && external() } : {});
+    return driveUntilSettled(this.clock, work, external ? { isQuiet: () => this.nothingInFlight() && external() } : {});
   }
 
   async wait(ms: number): Promise<void> {
@@ -511,7 +526,7 @@ export function premisesFactoryFor(rig: Rig, options: RigPremisesOptions): Premi
   if (rig.bus.kind === 'embedded-mqtt') throw new InfrastructureError(`rig ${rig.id}: start its embedded broker first (premisesForRig)`);
   const mqtt = rig.bus.kind === 'mqtt' ? rig.bus.mqtt : undefined;
   const busFor = (runId: string): SimulatedPremisesOptions['bus'] =>
-    mqtt && (async () => MqttBus.connect({ url: mqtt.url, runId, ...(mqtt.username ? { username: mqtt.username } : {}), ...(mqtt.password ? { password: mqtt.password } : {}), ackTimeoutMs: 5000 }));
+    mqtt && (async (clock) => MqttBus.connect({ url: mqtt.url, runId, clock, ...(mqtt.username ? { username: mqtt.username } : {}), ...(mqtt.password ? { password: mqtt.password } : {}), ackTimeoutMs: 5000 }));
   let n = 0;
   return async (scenario, set, seed) => {
     const runId = `${options.namespace ?? ''}s${++n}-${scenario.id}`.replace(/[^A-Za-z0-9._:~-]/g, '-');

@@ -20,8 +20,8 @@ export class BusEvents {
     return () => this.errorListeners.delete(listener);
   }
 
-  frame(kind: FrameEvent['kind'], envelope: Envelope): void {
-    const event: FrameEvent = { kind, envelope, at: this.clock.now() };
+  frame(kind: FrameEvent['kind'], envelope: Envelope, local?: boolean): void {
+    const event: FrameEvent = { kind, envelope, at: this.clock.now(), ...(local === undefined ? {} : { local }) };
     for (const listener of this.frameListeners) {
       try {
         listener(event);

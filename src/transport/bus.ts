@@ -31,10 +31,15 @@ export interface Endpoint {
   close(): Promise<void>;
 }
 
-/** One frame seen by a bus: `sent` when an endpoint of this bus sent it, `delivered` when one received it. */
+/**
+ * One frame seen by a bus: `sent` when an endpoint of this bus sent it, `delivered` when one received it, and
+ * `unclaimed` when it came back for an endpoint of this bus that has gone since (it is dropped).
+ */
 export interface FrameEvent {
-  readonly kind: 'sent' | 'delivered';
+  readonly kind: 'sent' | 'delivered' | 'unclaimed';
   readonly envelope: Envelope;
+  /** `sent` only: an endpoint of this bus has the recipient's address, so a `delivered` (or `unclaimed`) follows. */
+  readonly local?: boolean;
   /** The bus clock's time, ms since the epoch. */
   readonly at: number;
 }

@@ -68,7 +68,7 @@ export class InMemoryBus implements Bus {
     const sent = validateEnvelope(envelope);
     if (!this.endpoints.has(sent.to)) throw new NoRouteError(sent);
     const latency = checkedDelay(this.latencyOf(sent));
-    this.events.frame('sent', sent);
+    this.events.frame('sent', sent, true);
     const timer = this.clock.setTimer(latency, () => {
       this.inFlight.delete(timer);
       this.deliver(validateEnvelope(sent));
@@ -79,6 +79,7 @@ export class InMemoryBus implements Bus {
   private deliver(envelope: Envelope): void {
     const target = this.endpoints.get(envelope.to);
     if (target === undefined) {
+      this.events.frame('unclaimed', envelope);
       this.events.error(new NoRouteError(envelope));
       return;
     }

@@ -17,7 +17,11 @@ export interface MqttBusOptions {
   readonly username?: string;
   readonly password?: string;
   readonly clientId?: string;
-  /** Times the waits below; a RealClock unless given. */
+  /**
+   * The clock of the frames: it stamps them and times the waits for an answer (Endpoint.waitFor, request). A
+   * RealClock unless given; a simulation on a virtual clock gives its own, so that "no answer within a minute" is a
+   * simulated minute. The broker's own exchanges (CONNACK, PUBACK, SUBACK) are always timed in real time.
+   */
   readonly clock?: Clock;
   /** Longest wait for the first CONNACK. Default 5000. */
   readonly connectTimeoutMs?: number;
@@ -66,6 +70,9 @@ export class MqttBus implements Bus {
   /** Counts CONNACKs, so a subscription restore outlived by another reconnection knows it is stale. */
   private connectionCount = 0;
 
+  /** Times the broker's exchanges: real time whatever the frames' clock. */
+  private readonly brokerClock = new RealClock();
+
   private constructor(
     private readonly client: MqttClient,
     private readonly options: MqttBusOptions,
@@ -98,7 +105,7 @@ export class MqttBus implements Bus {
     });
     const bus = new MqttBus(client, options, clock);
     try {
-      await withTimeout(clock, bus.firstConnection(), connectTimeoutMs, `a CONNACK from ${options.url}`, () =>
+      await withTimeout(bus.brokerClock, bus.firstConnection(), connectTimeoutMs, `a CONNACK from ${options.url}`, () =>
         bus.unavailable(`no CONNACK within ${connectTimeoutMs} ms`),
       );
     } catch (error) {
@@ -129,7 +136,7 @@ export class MqttBus implements Bus {
         else if (state === 'refused' || state === 'closed') reject(this.blockedReason());
       });
     });
-    return withTimeout(this.clock, connected, options.timeoutMs, 'the broker', () =>
+    return withTimeout(this.brokerClock, connected, options.timeoutMs, 'the broker', () =>
       this.unavailable(`not reconnected within ${options.timeoutMs} ms`),
     ).finally(unsubscribe);
   }
@@ -169,7 +176,7 @@ export class MqttBus implements Bus {
     for (const core of this.endpoints.values()) core.close(closed);
     this.endpoints.clear();
     try {
-      await withTimeout(this.clock, this.client.endAsync(!wasConnected), 2000, 'the MQTT client to disconnect');
+      await withTimeout(this.brokerClock, this.client.endAsync(!wasConnected), 2000, 'the MQTT client to disconnect');
     } catch {
       this.client.end(true);
     }
@@ -196,7 +203,7 @@ export class MqttBus implements Bus {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.events.frame('sent', envelope);
+    this.events.frame('sent', envelope, this.endpoints.has(envelope.to));
     return this.awaitAck(`PUBACK for frame ${envelope.id}`, (done) => {
       const inFlightBefore = new Set(Object.keys(this.client.outgoing));
       this.client.publish(topic, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), { qos: 1 }, (error) => done(error));
@@ -238,11 +245,11 @@ export class MqttBus implements Bus {
       };
       const finish = (): void => {
         this.pendingAcks.delete(pending);
-        if (timer !== undefined) this.clock.clearTimer(timer);
+        if (timer !== undefined) this.brokerClock.clearTimer(timer);
       };
       this.pendingAcks.add(pending);
       let withdraw: (() => void) | void = undefined;
-      timer = this.clock.setTimer(ackTimeoutMs, () => {
+      timer = this.brokerClock.setTimer(ackTimeoutMs, () => {
         pending.reject(this.unavailable(`no ${what} within ${ackTimeoutMs} ms`));
         withdraw?.();
       });
@@ -277,7 +284,10 @@ export class MqttBus implements Bus {
       return;
     }
     const core = this.endpoints.get(envelope.to);
-    if (core === undefined) return;
+    if (core === undefined) {
+      this.events.frame('unclaimed', envelope);
+      return;
+    }
     this.events.frame('delivered', envelope);
     core.deliver(envelope);
   }
@@ -288,7 +298,7 @@ export class MqttBus implements Bus {
     if (this.endpoints.get(core.address) === core) this.endpoints.delete(core.address);
     if (!this.client.connected) return;
     try {
-      await withTimeout(this.clock, this.client.unsubscribeAsync(inboxFilter(this.options.runId, core.address)), this.options.ackTimeoutMs ?? 5000, 'UNSUBACK');
+      await withTimeout(this.brokerClock, this.client.unsubscribeAsync(inboxFilter(this.options.runId, core.address)), this.options.ackTimeoutMs ?? 5000, 'UNSUBACK');
     } catch {
       // The subscription dies with the session anyway (clean sessions), so there is nothing to lose here.
     }
