@@ -100,15 +100,14 @@ export class GbcsSecurity {
     // The additional data is the security header and one further zero byte before the block, as the RTDS shows.
     const mac = gmac(key, euiToBytes(h.originator), concatBytes(securityHeader, MAC_AAD_PAD, generalSigning));
     // Checking this MAC over these bytes would compute it again, the same way: it is valid here until the keys change.
-    this.memo.remember({ tag: mac, covered: concatBytes(securityHeader, generalSigning), generation: this.keys.generation }, 'valid');
+    this.memo.remember({ tag: concatBytes(mac, securityHeader), covered: generalSigning, generation: this.keys.generation }, 'valid');
     return mac;
   }
 
   verifyMac(f: DecodedFrame): Verdict {
     const ciphering = f.ciphering;
     if (!ciphering) return 'absent';
-    const covered = concatBytes(ciphering.securityHeader, f.generalSigning);
-    return this.memo.check({ tag: ciphering.mac, covered, generation: this.keys.generation }, () => {
+    return this.memo.check({ tag: concatBytes(ciphering.mac, ciphering.securityHeader), covered: f.generalSigning, generation: this.keys.generation }, () => {
       const mac = this.computeMac(f.header, f.generalSigning, ciphering.securityHeader);
       if (!mac) return 'unverifiable';
       if (equalBytes(mac, ciphering.mac)) return 'valid';

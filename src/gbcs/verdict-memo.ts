@@ -4,7 +4,7 @@ import type { Verdict } from './security.ts';
 /** Verdicts remembered per security context; the oldest is forgotten first. */
 const CAPACITY = 256;
 
-/** One check: its tag (the MAC or signature bytes), the bytes it covers, and what it was checked against. */
+/** One check: its tag (the signature, or the MAC with its security header), the bytes it covers, and what it was checked against. */
 export interface Checked {
   readonly tag: Uint8Array;
   readonly covered: Uint8Array;
