@@ -1,6 +1,6 @@
 import { equalBytes } from '../bytes.ts';
 import { GbcsDecodeError } from '../gbcs/errors.ts';
-import { decodeMessage, messageToJson } from '../gbcs/message.ts';
+import { decodeMessage, messageToJson, type DecodedMessage } from '../gbcs/message.ts';
 import type { GbcsSecurity } from '../gbcs/security.ts';
 import type { EnvelopeMeta } from '../transport/envelope.ts';
 import { ZclDecodeError } from '../zcl/errors.ts';
@@ -14,14 +14,14 @@ export interface FrameMeaning {
   decoded?: Readonly<Record<string, unknown>>;
 }
 
-function gbcsMeaning(bytes: Uint8Array, security: GbcsSecurity): FrameMeaning {
+function gbcsMeaning(bytes: Uint8Array, security: GbcsSecurity): { meaning: FrameMeaning; message?: DecodedMessage } {
   try {
     const m = decodeMessage(bytes, security);
     const json = messageToJson(m) as Record<string, unknown>;
-    return { ...(m.useCase ? { useCase: m.useCase } : {}), messageCode: m.frame.header.other.messageCode, decoded: json };
+    return { meaning: { ...(m.useCase ? { useCase: m.useCase } : {}), messageCode: m.frame.header.other.messageCode, decoded: json }, message: m };
   } catch (e) {
     if (!(e instanceof GbcsDecodeError)) throw e;
-    return { decoded: { error: e.message } };
+    return { meaning: { decoded: { error: e.message } } };
   }
 }
 
@@ -46,23 +46,31 @@ const RECENT = 8;
  * bytes, so its meaning is worked out once and given to both frames.
  */
 export class FrameDescriber {
-  private readonly recent: { bytes: Uint8Array; generation: number; meaning: FrameMeaning }[] = [];
+  private readonly recent: { bytes: Uint8Array; generation: number; meaning: FrameMeaning; message?: DecodedMessage }[] = [];
 
   constructor(private readonly security: GbcsSecurity) {}
 
   describe(protocol: string, payload: Uint8Array, meta: EnvelopeMeta | undefined): FrameMeaning {
-    return describeFrame(protocol, payload, meta, (bytes) => this.gbcs(bytes));
+    return describeFrame(protocol, payload, meta, (bytes) => this.gbcs(bytes).meaning);
   }
 
-  private gbcs(bytes: Uint8Array): FrameMeaning {
+  /**
+   * A GBCS message decoded with the head-end's keys, as decodeMessage gives it (throwing GbcsDecodeError on bad
+   * framing): the one worked out when the message crossed the network, when it did lately.
+   */
+  message(bytes: Uint8Array): DecodedMessage {
+    return this.gbcs(bytes).message ?? decodeMessage(bytes, this.security);
+  }
+
+  private gbcs(bytes: Uint8Array): { meaning: FrameMeaning; message?: DecodedMessage } {
     // A key learnt or replaced since may change the verdicts: then the message is described afresh.
     const generation = this.security.keys.generation;
     const seen = this.recent.find((r) => r.generation === generation && equalBytes(r.bytes, bytes));
-    if (seen) return seen.meaning;
-    const meaning = gbcsMeaning(bytes, this.security);
+    if (seen) return seen;
+    const described = gbcsMeaning(bytes, this.security);
     if (this.recent.length >= RECENT) this.recent.shift();
-    this.recent.push({ bytes: bytes.slice(), generation, meaning });
-    return meaning;
+    this.recent.push({ bytes: bytes.slice(), generation, ...described });
+    return described;
   }
 }
 

@@ -3,6 +3,7 @@ import type { FrameEvent } from '../evidence/events.ts';
 import type { HeadEnd } from '../headend/headend.ts';
 import type { ServiceRequestRegistry } from '../headend/requests/registry.ts';
 import type { RequestContext, RequestParams } from '../headend/requests/types.ts';
+import type { DecodedMessage } from '../gbcs/message.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Value } from './expression.ts';
 import type { Quantity } from './quantity.ts';
@@ -44,6 +45,8 @@ export interface Premises {
   /** Does something on the HAN or in the room; returns fields a step may capture. */
   han(action: HanAction, values: { utrn?: string }): Promise<Readonly<Record<string, Value>>>;
   makeUtrn(role: Role, amount: Quantity): MadeUtrn;
+  /** A GBCS message as the head-end reads it: framing, payload and verdicts with its keys. */
+  decodeMessage(bytes: Uint8Array): DecodedMessage;
   /** Runs the clock until the work settles (virtual time), or simply awaits it (real time). */
   run<T>(work: Promise<T>): Promise<T>;
   /** Lets clock time pass. */

@@ -33,6 +33,7 @@ import { GasMeter } from '../../sim/gsme.ts';
 import { InHomeDisplay } from '../../sim/ihd.ts';
 import { PrepaymentInterface } from '../../sim/ppmid.ts';
 import { FrameDescriber } from './frame-meaning.ts';
+import type { DecodedMessage } from '../gbcs/message.ts';
 import { DEFAULT_FIRMWARE_CATALOGUE } from '../../sim/firmware/models.ts';
 import { firmwareDefaults, hubFirmwareState, meterFirmwareState, registerFirmwareTargets } from '../../sim/firmware/premises-view.ts';
 
@@ -243,6 +244,11 @@ export class SimulatedPremises implements Premises {
       stopErrors();
       stopFrames();
     };
+  }
+
+  /** Shares the decoding the evidence made of the message as it crossed the network. */
+  decodeMessage(bytes: Uint8Array): DecodedMessage {
+    return this.describer.message(bytes);
   }
 
   requestContext(): RequestContext {

@@ -1,6 +1,5 @@
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { decodeFrame, encodeCiphered, encodeGeneralSigning } from '../gbcs/frame.ts';
-import { decodeMessage } from '../gbcs/message.ts';
 import { SECURITY_HEADER } from '../gbcs/security.ts';
 import type { Json } from '../gbcs/payload/types.ts';
 import { UntrustedResponseError } from '../headend/headend.ts';
@@ -113,7 +112,7 @@ async function serviceRequest(ctx: ScenarioContext, srv: string, to: ServiceRequ
   let outcome: RequestOutcome | undefined;
   for (const spec of specs) {
     const result = await premises.run(premises.headEnd.send({ ...spec, hub }, { timeoutMs }));
-    const interpreted = definition.interpret(decodeMessage(result.response.bytes, premises.headEnd.security), requestParams);
+    const interpreted = definition.interpret(premises.decodeMessage(result.response.bytes), requestParams);
     outcome = { ...interpreted, fields: withQuantities(interpreted.fields) };
     if (!outcome.success) break;
   }
@@ -156,7 +155,7 @@ async function attack(ctx: ScenarioContext, step: ServiceRequestStep & { attack:
   const header = decodeFrame(bytes).header;
   try {
     const result = await premises.run(headEnd.sendBytes(bytes, hub, header, { timeoutMs: step.timeout }));
-    return definition.interpret(decodeMessage(result.response.bytes, headEnd.security), requestParams);
+    return definition.interpret(premises.decodeMessage(result.response.bytes), requestParams);
   } catch (e) {
     if (e instanceof TimeoutError) return undefined;
     throw e;
@@ -217,7 +216,7 @@ async function runExpectAlert(ctx: ScenarioContext, step: ExpectAlertStep): Prom
   const what = `alert ${formatAlertCode(step.alert)} from ${step.from}`;
   const matches = (m: { frame: { header: { originator: string } }; bytes: Uint8Array }) => {
     if (ctx.takenAlerts.has(m) || m.frame.header.originator !== from) return false;
-    return alertCodesOf(decodeMessage(m.bytes, premises.headEnd.security).payload?.fields).includes(code);
+    return alertCodesOf(premises.decodeMessage(m.bytes).payload?.fields).includes(code);
   };
   try {
     const alert = await premises.run(premises.headEnd.waitForAlert(matches, step.timeout, what));
