@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { gbcsDecodeRtds } from './gbcs.ts';
 import { otaTransferFast, otaTransferModelled } from './ota.ts';
@@ -13,18 +15,33 @@ function line(r: BenchResult): string {
   return `${r.bench.padEnd(32)} ${String(r.value).padStart(12)} ${r.unit}${base}${r.note ? `  (${r.note})` : ''}`;
 }
 
+const BENCH_ENTRY = fileURLToPath(new URL('../bin/bench.js', import.meta.url));
+
+/**
+ * Runs one bench in a fresh Node process: what an earlier bench leaves behind (a grown heap, compiled code shaped by
+ * other work, worker threads) would otherwise weigh on the ones after it.
+ */
+function runIsolated(name: string, seconds: string): BenchResult {
+  const child = spawnSync(process.execPath, [BENCH_ENTRY, '--here', '--json', '--seconds', seconds, `=${name}`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const lastLine = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !lastLine.startsWith('{')) throw new Error(`bench ${name} failed (exit ${child.status}): ${child.stderr.trim() || child.stdout.trim()}`);
+  return JSON.parse(lastLine) as BenchResult;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('bench')
     .option('--json', 'one JSON object per line')
     .option('--seconds <s>', 'seconds to measure each variant', '2')
-    .argument('[filter]', 'run only benches whose name contains this')
+    .option('--here', 'run the benches in this process, one after another, rather than each in its own')
+    .argument('[filter]', 'run only benches whose name contains this (=name: exactly this one)')
     .parse(argv, { from: 'user' });
-  const opts = program.opts<{ json?: boolean; seconds: string }>();
+  const opts = program.opts<{ json?: boolean; seconds: string; here?: boolean }>();
   const filter = program.args[0];
-  for (const bench of BENCHES.filter((b) => !filter || b.name.includes(filter))) {
-    const r = await bench.run({ seconds: Number(opts.seconds) });
+  const selected = BENCHES.filter((b) => !filter || (filter.startsWith('=') ? b.name === filter.slice(1) : b.name.includes(filter)));
+  for (const bench of selected) {
+    const r = opts.here ? await bench.run({ seconds: Number(opts.seconds) }) : runIsolated(bench.name, opts.seconds);
     const { note, ...json } = r;
-    process.stdout.write(`${opts.json ? JSON.stringify(json) : line(r)}\n`);
+    process.stdout.write(`${opts.json ? JSON.stringify(opts.here ? r : json) : line(r)}\n`);
   }
   return 0;
 }
