@@ -40,12 +40,19 @@ const mod = (a: bigint): bigint => {
 
 /** a⁻¹ mod n by the extended Euclidean algorithm (n is prime, 0 < a < n). */
 function invert(a: bigint): bigint {
-  let [r0, r1] = [P256_N, a];
-  let [t0, t1] = [0n, 1n];
+  // Plain variables rather than destructured pairs: a pair is an array made on every one of ~150 rounds.
+  let r0 = P256_N;
+  let r1 = a;
+  let t0 = 0n;
+  let t1 = 1n;
   while (r1 !== 0n) {
     const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [t0, t1] = [t1, t0 - q * t1];
+    const r = r0 - q * r1;
+    r0 = r1;
+    r1 = r;
+    const t = t0 - q * t1;
+    t0 = t1;
+    t1 = t;
   }
   if (r0 !== 1n) throw new RangeError('not invertible mod n');
   return t0 < 0n ? t0 + P256_N : t0;
