@@ -46,7 +46,7 @@ import { SMKI } from './esme/smki.ts';
 import { ESME_MESSAGE_CODES, type ElectricityMeterOptions, type EsmeDefect, type EsmeReadings, type TopUpRecord, type TopUpSource } from './esme/options.ts';
 import { checkSnapshot, initialEsmeState, readingsOf, SNAPSHOT_FORMAT, type EsmeSnapshot, type EsmeState } from './esme/state.ts';
 import { CURRENCY_UNITS_PER_PENNY, CURRENCY_UNITS_PER_POUND } from './esme/tariff.ts';
-import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
+import { DeviceBindings, JOIN_RULES } from './core/join-use-cases.ts';
 import { FIRMWARE_MESSAGE_CODE, meterFirmware, type MeterFirmware } from './firmware/wiring.ts';
 
 export { ESME_DEFECTS, ESME_MESSAGE_CODES, type ElectricityMeterOptions, type EsmeDefect, type EsmeReadings, type TopUpRecord, type TopUpSource } from './esme/options.ts';
@@ -153,11 +153,10 @@ export class ElectricityMeter extends HanDevice {
 
   protected override defineUseCases(): void {
     this.registerUseCases();
-    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+    this.joinUseCases({
       bindings: this.bindings,
       rules: JOIN_RULES.ESME,
       now: () => this.deviceTime(),
-      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
       // A PPMID joined by CS03A1 may top the meter up over the HAN.
       onChange: () => {
         for (const b of this.bindings.entries) if (b.deviceType === 'PPMID') this.pairPpmid(b.eui);

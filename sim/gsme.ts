@@ -29,7 +29,7 @@ import { encodeMirrorReport } from './gas/mirror.ts';
 import { decodeSleepyTunnel, encodeSleepyTunnel, SleepyTunnelError } from './gas/sleepy-tunnel.ts';
 import { wholeSeconds } from './gas/units.ts';
 import { HanTopUpServer } from './han-topup.ts';
-import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
+import { DeviceBindings, JOIN_RULES } from './core/join-use-cases.ts';
 import { DEFAULT_OTA_WINDOW_MS, FIRMWARE_MESSAGE_CODE, meterFirmware, versionFromOctets, versionOctets, type MeterFirmware } from './firmware/wiring.ts';
 
 export type { GsmeDefect } from './gas/gsme-use-cases.ts';
@@ -172,11 +172,10 @@ export class GasMeter extends HanDevice implements GsmeHost {
     for (const uc of GSME_USE_CASES) {
       this.useCase(uc.codes, (ctx) => this.dated(ctx, uc.handle(this, ctx)), { needsCommissioning: uc.needsCommissioning });
     }
-    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+    this.joinUseCases({
       bindings: this.bindings,
       rules: JOIN_RULES.GSME,
       now: () => this.localTime(),
-      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
       // CS03B binds the meter to its GPF; CS03C to a PPMID that may then top it up.
       onChange: () => {
         for (const b of this.bindings.entries) {

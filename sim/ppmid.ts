@@ -24,7 +24,7 @@ import {
   type TopUpResult,
 } from './han-topup.ts';
 import { MeterDisplayDevice, type DisplayState, type MeterDisplayOptions } from './ihd.ts';
-import { DeviceBindings, JOIN_RULES, registerJoinUseCases } from './core/join-use-cases.ts';
+import { DeviceBindings, JOIN_RULES } from './core/join-use-cases.ts';
 
 /** CS08 Read PPMID/HCALCS Firmware Version. */
 export const CS08_MESSAGE_CODE = 0x0129;
@@ -107,11 +107,10 @@ export class PrepaymentInterface extends MeterDisplayDevice {
     this.useCase(CS08_MESSAGE_CODE, () => ({
       payload: buildReadFirmwareVersionResponse({ firmwareVersion: this.firmwareVersion, responseCode: 'readSuccess' }),
     }));
-    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+    this.joinUseCases({
       bindings: this.bindings,
       rules: JOIN_RULES.PPMID,
       now: () => this.deviceTime(),
-      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
     });
   }
 

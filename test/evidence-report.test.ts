@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { runCli, type CliRun } from './support/cli.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerEvidenceCommands } from '../src/cli/evidence.ts';
 import { privateKeyToPem, publicKeyToPem } from '../src/crypto/keys.ts';
@@ -337,28 +337,7 @@ describe('the signed manifest', () => {
   });
 });
 
-interface CliRun {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function hanlab(...args: string[]): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const program = new Command('hanlab').exitOverride().configureOutput({ writeOut: (text) => void (out += text), writeErr: (text) => void (err += text) });
-  registerEvidenceCommands(program);
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['evidence', ...args], { from: 'user' });
-    return { code: typeof process.exitCode === 'number' ? process.exitCode : 0, out, err };
-  } catch (error) {
-    if (error instanceof CommanderError) return { code: error.exitCode, out, err };
-    throw error;
-  } finally {
-    process.exitCode = undefined;
-  }
-}
+const hanlab = (...args: string[]): Promise<CliRun> => runCli(registerEvidenceCommands, ['evidence', ...args]);
 
 describe('hanlab evidence', () => {
   it('verify: 0 when everything checks, 1 with each problem printed, 2 for unreadable input', async () => {

@@ -2,6 +2,7 @@ import { GbcsDecodeError } from '../../src/gbcs/errors.ts';
 import type { Eui } from '../../src/crypto/eui.ts';
 import type { DecodedFrame } from '../../src/gbcs/frame.ts';
 import { GbcsGuard, type RefusalReason, type TrustedRole } from './gbcs-guard.ts';
+import { registerJoinUseCases, type JoinUseCasesOptions } from './join-use-cases.ts';
 import { SimDevice, type DeviceEnvironment } from './device.ts';
 import type { SimPki } from './pki.ts';
 
@@ -80,6 +81,14 @@ export abstract class GbcsDevice extends SimDevice {
   /** Alerts a device raises when it discards a command for security reasons (GBCS decides which); none by default. */
   protected securityAlerts(_refusal: RefusalRecord): Uint8Array[] {
     return [];
+  }
+
+  /** The join use cases (CS03, CS04, CS07) on this device; a payload that does not decode is refused as malformed. */
+  protected joinUseCases(options: Omit<JoinUseCasesOptions, 'discard'>): void {
+    registerJoinUseCases((codes, handler, o) => this.useCase(codes, handler, o), {
+      ...options,
+      discard: (frame, detail) => this.refuse({ reason: 'malformed', detail, messageCode: frame.header.other.messageCode }),
+    });
   }
 
   protected refuse(record: Omit<RefusalRecord, 'at'>): void {

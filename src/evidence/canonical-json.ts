@@ -1,3 +1,5 @@
+import { toHex } from '../bytes.ts';
+
 /**
  * One spelling of a JSON value: keys sorted, bigints as decimal text, bytes as upper-case hex, dates as ISO text,
  * maps as objects, undefined and functions left out of objects (null in arrays), non-finite numbers as null. The
@@ -35,7 +37,7 @@ function spell(value: unknown): string | undefined {
     case 'object':
       if (value === null) return 'null';
       if (Array.isArray(value)) return spellArray(value);
-      if (value instanceof Uint8Array) return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex').toUpperCase()}"`;
+      if (value instanceof Uint8Array) return `"${toHex(value).toUpperCase()}"`;
       if (value instanceof Date) return JSON.stringify(value.toISOString());
       if (value instanceof Map) return spellObject(Object.fromEntries(value) as Record<string, unknown>);
       return spellObject(value as Record<string, unknown>);

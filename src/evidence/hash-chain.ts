@@ -16,7 +16,7 @@ export interface EvidenceRecord {
 }
 
 export function recordHash(seq: number, prev: string, event: unknown): string {
-  return createHash('sha256').update(canonicalJson({ seq, prev, event })).digest('hex');
+  return recordHashOfCanonical(seq, prev, canonicalJson(event));
 }
 
 /**

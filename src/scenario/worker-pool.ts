@@ -42,7 +42,6 @@ interface Slot {
   /** Attempts given to the worker, in the order it runs them. */
   readonly attempts: Attempt[];
   crash?: string;
-  gone: boolean;
 }
 
 /**
@@ -82,20 +81,21 @@ export class ScenarioWorkerPool implements AttemptExecutor {
     const slots = this.slots.splice(0);
     await Promise.all(
       slots.map(async (slot) => {
-        slot.gone = true;
         await slot.worker.terminate();
       }),
     );
     for (const wake of this.waiting.splice(0)) wake();
   }
 
-  /** The live worker with the fewest attempts, if it has room; a new worker while there are fewer than `size`. */
+  /**
+   * The worker with the fewest attempts, if it has room; a new worker while there are fewer than `size` (a worker
+   * leaves `slots` when it exits).
+   */
   private async slotWithRoom(): Promise<Slot> {
     for (;;) {
       if (this.closed) throw new Error('the scenario worker pool is closed');
-      const live = this.slots.filter((s) => !s.gone);
-      const least = live.reduce<Slot | undefined>((best, s) => (best === undefined || s.attempts.length < best.attempts.length ? s : best), undefined);
-      if (live.length < this.options.size && (least === undefined || least.attempts.length > 0)) return this.spawn();
+      const least = this.slots.reduce<Slot | undefined>((best, s) => (best === undefined || s.attempts.length < best.attempts.length ? s : best), undefined);
+      if (this.slots.length < this.options.size && (least === undefined || least.attempts.length > 0)) return this.spawn();
       if (least && least.attempts.length < PER_WORKER) return least;
       await new Promise<void>((wake) => this.waiting.push(wake));
     }
@@ -103,7 +103,7 @@ export class ScenarioWorkerPool implements AttemptExecutor {
 
   private spawn(): Slot {
     const setup: WorkerSetup = { rig: this.options.rig, seed: this.options.seed, namespace: `w${++this.spawned}-` };
-    const slot: Slot = { worker: new Worker(this.options.workerUrl ?? WORKER_URL, { workerData: setup }), attempts: [], gone: false };
+    const slot: Slot = { worker: new Worker(this.options.workerUrl ?? WORKER_URL, { workerData: setup }), attempts: [] };
     slot.worker.on('message', (report: WorkerReport) => this.onReport(slot, report));
     slot.worker.on('error', (e) => {
       slot.crash ??= `${e.name}: ${e.message}`;
@@ -137,8 +137,8 @@ export class ScenarioWorkerPool implements AttemptExecutor {
   }
 
   private onExit(slot: Slot, code: number): void {
-    slot.gone = true;
-    this.slots.splice(this.slots.indexOf(slot), 1);
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
     const reason = `the worker thread running it stopped (${slot.crash ?? `exit code ${code}`})`;
     // The worker runs its attempts in order: the first is the one it died on (even if none of its events came
     // through). Those behind it never started and go to another worker, so each death ends exactly one attempt.
